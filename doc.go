@@ -1,0 +1,54 @@
+// Package lintel is the overview of Lintel, a pure-Go library for the data
+// that intercom and access-control panels hold, and for the one question
+// asked at the door: may this credential open this lock now?
+//
+// Panels at apartment-house doors (BAS-IP, 2N and others) hold users,
+// identifiers (cards, key fobs, PIN codes, QR codes, licence plates, face
+// photos), apartments, KONE lift rules, time profiles and a directory.
+// Management systems push that data to them in batches and read back
+// per-item results. Lintel models all of it, accepts the vendors' batches
+// exactly as they spell them, and keeps the data in a transactional store.
+// This package holds no code; the work is done by its sub-packages.
+//
+// # Packages
+//
+// They import each other downwards only:
+//
+//	examples/server ─> httpadapter ─> access, directory ─> timeprofile, face ─> store
+//
+// What each one owns:
+//
+//   - [github.com/lintelhq/lintel/store] is a small transactional key-value
+//     interface with named buckets and ordered keys. Two backends implement
+//     it: store/memory, a copy-on-write B-tree for tests and embedded use,
+//     and store/file, a single bbolt file with one fsync per commit. Every
+//     backend passes the one conformance suite in store/storetest.
+//   - [github.com/lintelhq/lintel/timeprofile] validates the panel's time
+//     profiles with the vendor's own messages, compiles them to an rrule-go
+//     rule (the reference) and to a schedule that answers Active(t) by
+//     calendar arithmetic, without walking occurrences.
+//   - [github.com/lintelhq/lintel/face] decodes base64 face photos within
+//     fixed bounds and checks them for a face with the pigo detector.
+//   - [github.com/lintelhq/lintel/access] keeps users, identifiers,
+//     apartments, lift rules and time profiles by the management system's
+//     link_id, answers batches with the vendor's per-item result codes, and
+//     makes the access decision.
+//   - [github.com/lintelhq/lintel/directory] is the 2N directory: entries
+//     addressed by dotted field paths, a series and a change timestamp for
+//     incremental sync, and the EDIR_* codes.
+//   - [github.com/lintelhq/lintel/httpadapter] serves both vendors' HTTP APIs
+//     byte for byte on top of access and directory; it is optional.
+//   - examples/server is the runnable server: go run ./examples/server.
+//
+// # Rules that hold in every package
+//
+// A batch returns one result per input item, in input order, and runs in
+// one store transaction: either all of its accepted items are durable or
+// none is. Validation happens before anything is written. Domain errors are
+// values to test with errors.Is and errors.As; vendor messages and codes are
+// typed constants spelled as the vendor spells them. Everything that comes
+// from outside is bounded: body size, list length, string length, image
+// pixels, recurrence expansion. Calls that can block take a
+// context.Context first; logging goes through log/slog; there is no global
+// state.
+package lintel
