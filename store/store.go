@@ -29,6 +29,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 )
@@ -104,4 +105,18 @@ type Tx interface {
 	// ScanRange is Scan over the keys k with start <= k < end; a nil start
 	// means from the first key, a nil end means to the last.
 	ScanRange(bucket, start, end []byte, fn func(key, value []byte) error) error
+}
+
+// PrefixEnd returns the smallest key greater than every key that begins
+// with prefix, for use as the end of ScanRange; nil when there is none (an
+// empty prefix, or one made only of 0xff bytes).
+func PrefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
 }

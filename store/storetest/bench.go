@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+
+	"github.com/lintelhq/lintel/store"
+)
+
+// Bench runs the backend benchmarks: a point read, a prefix scan of 100
+// keys, and commits of 1 and of 10,000 puts. newStore must return a new,
+// empty store; the benchmark closes it.
+func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
+	bucket := []byte("bench")
+	value := make([]byte, 128)
+	ctx := context.Background()
+	// key makes "g/NNNN/xxxxxxxx": 100 groups of keys, sorted by group.
+	key := func(group, i uint32) []byte {
+		k := make([]byte, 0, 16)
+		k = append(k, 'g')
+		k = binary.BigEndian.AppendUint32(k, group)
+		k = append(k, '/')
+		return binary.BigEndian.AppendUint32(k, i)
+	}
+	fill := func(b *testing.B, s store.Store, n uint32) {
+		b.Helper()
+		err := s.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateBucketIfNotExists(bucket); err != nil {
+				return err
+			}
+			for i := range n {
+				if err := tx.Put(bucket, key(i%100, i), value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	open := func(b *testing.B) store.Store {
+		s := newStore(b)
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+
+	b.Run("PointRead", func(b *testing.B) {
+		s := open(b)
+		fill(b, s, 10_000)
+		b.ReportAllocs()
+		i := uint32(0)
+		for b.Loop() {
+			i = (i + 7919) % 10_000
+			k := key(i%100, i)
+			err := s.View(ctx, func(tx store.Tx) error {
+				_, err := tx.Get(bucket, k)
+				return err
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("PrefixScan100of10000", func(b *testing.B) {
+		s := open(b)
+		fill(b, s, 10_000)
+		b.ReportAllocs()
+		g := uint32(0)
+		for b.Loop() {
+			g = (g + 37) % 100
+			prefix := append([]byte{'g'}, binary.BigEndian.AppendUint32(nil, g)...)
+			n := 0
+			err := s.View(ctx, func(tx store.Tx) error {
+				return tx.Scan(bucket, prefix, func(k, v []byte) error { n++; return nil })
+			})
+			if err != nil || n != 100 {
+				b.Fatalf("scan: %d keys, %v", n, err)
+			}
+		}
+	})
+	commit := func(b *testing.B, puts uint32) {
+		s := open(b)
+		fill(b, s, 0)
+		b.ReportAllocs()
+		base := uint32(0)
+		for b.Loop() {
+			err := s.Update(ctx, func(tx store.Tx) error {
+				for i := range puts {
+					if err := tx.Put(bucket, key(0, base+i), value); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			base += puts
+		}
+		b.ReportMetric(float64(puts), "puts/commit")
+	}
+	b.Run("Commit1Put", func(b *testing.B) { commit(b, 1) })
+	b.Run("Commit10000Puts", func(b *testing.B) { commit(b, 10_000) })
+}

@@ -1,0 +1,613 @@
+// Package storetest is the conformance suite of package store: one set of
+// tests and benchmarks that every backend runs, in the manner of go-cloud's
+// drivertest.
+//
+// A backend's test file needs two functions:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := mybackend.Open(...) // a new, empty store for each call
+//			require.NoError(t, err)
+//			return s
+//		})
+//	}
+//
+//	func BenchmarkStore(b *testing.B) {
+//		storetest.Bench(b, func(b *testing.B) store.Store { ... })
+//	}
+//
+// newStore must return a new, empty store each time it is called; the suite
+// closes it (closing twice must be harmless, as backends' Close is). A
+// backend that cannot start (a database server that is not there) should
+// skip inside newStore.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lintelhq/lintel/store"
+)
+
+var (
+	bucketA = []byte("a")
+	bucketB = []byte("b")
+)
+
+// Run runs the whole conformance suite against the stores newStore makes.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	open := func(t *testing.T) store.Store {
+		t.Helper()
+		s := newStore(t)
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Buckets", testBuckets},
+		{"CRUD", testCRUD},
+		{"Errors", testErrors},
+		{"ReadOnlyView", testReadOnlyView},
+		{"TxAfterEnd", testTxAfterEnd},
+		{"PutCopiesArguments", testPutCopies},
+		{"OrderedScan", testOrderedScan},
+		{"PrefixScan", testPrefixScan},
+		{"ScanRange", testScanRange},
+		{"ScanStopAndError", testScanStop},
+		{"ReadYourWrites", testReadYourWrites},
+		{"RollbackOnError", testRollbackOnError},
+		{"RollbackOnPanic", testRollbackOnPanic},
+		{"Isolation", testIsolation},
+		{"ContextCanceledBefore", testContextBefore},
+		{"ContextCanceledDuring", testContextDuring},
+		{"UseAfterClose", testUseAfterClose},
+		{"LargeValue", testLargeValue},
+		{"ManyKeys", testManyKeys},
+		{"DeleteBucketDropsKeys", testDeleteBucket},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+func update(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
+	t.Helper()
+	require.NoError(t, s.Update(context.Background(), fn))
+}
+
+func view(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
+	t.Helper()
+	require.NoError(t, s.View(context.Background(), fn))
+}
+
+func createBuckets(t *testing.T, s store.Store, names ...[]byte) {
+	t.Helper()
+	update(t, s, func(tx store.Tx) error {
+		for _, n := range names {
+			if err := tx.CreateBucketIfNotExists(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// collect returns the keys and values a scan visits, copied.
+func collect(t *testing.T, scan func(fn func(k, v []byte) error) error) (keys, values []string) {
+	t.Helper()
+	require.NoError(t, scan(func(k, v []byte) error {
+		keys = append(keys, string(k))
+		values = append(values, string(v))
+		return nil
+	}))
+	return keys, values
+}
+
+func testBuckets(t *testing.T, s store.Store) {
+	update(t, s, func(tx store.Tx) error {
+		assert.True(t, tx.Writable())
+		assert.False(t, tx.BucketExists(bucketA))
+		require.NoError(t, tx.CreateBucket(bucketA))
+		assert.True(t, tx.BucketExists(bucketA))
+		assert.ErrorIs(t, tx.CreateBucket(bucketA), store.ErrBucketExists)
+		require.NoError(t, tx.CreateBucketIfNotExists(bucketA))
+		require.NoError(t, tx.CreateBucketIfNotExists(bucketB))
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		assert.False(t, tx.Writable())
+		assert.True(t, tx.BucketExists(bucketA))
+		assert.True(t, tx.BucketExists(bucketB))
+		assert.False(t, tx.BucketExists([]byte("c")))
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, tx.DeleteBucket(bucketB))
+		assert.False(t, tx.BucketExists(bucketB))
+		assert.ErrorIs(t, tx.DeleteBucket(bucketB), store.ErrBucketNotFound)
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		assert.False(t, tx.BucketExists(bucketB))
+		return nil
+	})
+}
+
+func testCRUD(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA, bucketB)
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(bucketA, []byte("k1"), []byte("v1")))
+		require.NoError(t, tx.Put(bucketA, []byte("k2"), []byte("v2")))
+		require.NoError(t, tx.Put(bucketB, []byte("k1"), []byte("other bucket")))
+		require.NoError(t, tx.Put(bucketA, []byte("empty"), nil))
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		v, err := tx.Get(bucketA, []byte("k1"))
+		require.NoError(t, err)
+		assert.Equal(t, "v1", string(v))
+		v, err = tx.Get(bucketB, []byte("k1"))
+		require.NoError(t, err)
+		assert.Equal(t, "other bucket", string(v))
+		v, err = tx.Get(bucketA, []byte("empty"))
+		require.NoError(t, err)
+		assert.Empty(t, v)
+		_, err = tx.Get(bucketA, []byte("missing"))
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(bucketA, []byte("k1"), []byte("v1'")))
+		require.NoError(t, tx.Delete(bucketA, []byte("k2")))
+		require.NoError(t, tx.Delete(bucketA, []byte("never there")))
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		v, err := tx.Get(bucketA, []byte("k1"))
+		require.NoError(t, err)
+		assert.Equal(t, "v1'", string(v))
+		_, err = tx.Get(bucketA, []byte("k2"))
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		return nil
+	})
+}
+
+func testErrors(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	missing := []byte("missing")
+	update(t, s, func(tx store.Tx) error {
+		_, err := tx.Get(missing, []byte("k"))
+		assert.ErrorIs(t, err, store.ErrBucketNotFound)
+		assert.ErrorIs(t, tx.Put(missing, []byte("k"), []byte("v")), store.ErrBucketNotFound)
+		assert.ErrorIs(t, tx.Delete(missing, []byte("k")), store.ErrBucketNotFound)
+		assert.ErrorIs(t, tx.Scan(missing, nil, func(k, v []byte) error { return nil }), store.ErrBucketNotFound)
+		assert.ErrorIs(t, tx.ScanRange(missing, nil, nil, func(k, v []byte) error { return nil }), store.ErrBucketNotFound)
+		assert.ErrorIs(t, tx.Put(bucketA, nil, []byte("v")), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.Put(bucketA, []byte{}, []byte("v")), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.CreateBucket(nil), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.CreateBucketIfNotExists([]byte{}), store.ErrInvalidName)
+		return nil
+	})
+}
+
+func testReadOnlyView(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	view(t, s, func(tx store.Tx) error {
+		assert.ErrorIs(t, tx.Put(bucketA, []byte("k"), []byte("v")), store.ErrReadOnly)
+		assert.ErrorIs(t, tx.Delete(bucketA, []byte("k")), store.ErrReadOnly)
+		assert.ErrorIs(t, tx.CreateBucket(bucketB), store.ErrReadOnly)
+		assert.ErrorIs(t, tx.CreateBucketIfNotExists(bucketB), store.ErrReadOnly)
+		assert.ErrorIs(t, tx.DeleteBucket(bucketA), store.ErrReadOnly)
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		assert.False(t, tx.BucketExists(bucketB))
+		return nil
+	})
+}
+
+func testTxAfterEnd(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	var leaked store.Tx
+	update(t, s, func(tx store.Tx) error { leaked = tx; return nil })
+	assert.ErrorIs(t, leaked.Put(bucketA, []byte("k"), []byte("v")), store.ErrTxDone)
+	_, err := leaked.Get(bucketA, []byte("k"))
+	assert.ErrorIs(t, err, store.ErrTxDone)
+	view(t, s, func(tx store.Tx) error { leaked = tx; return nil })
+	_, err = leaked.Get(bucketA, []byte("k"))
+	assert.ErrorIs(t, err, store.ErrTxDone)
+	assert.ErrorIs(t, leaked.Scan(bucketA, nil, func(k, v []byte) error { return nil }), store.ErrTxDone)
+}
+
+func testPutCopies(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	key, val := []byte("key"), []byte("value")
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(bucketA, key, val))
+		key[0], val[0] = 'X', 'X'
+		v, err := tx.Get(bucketA, []byte("key"))
+		require.NoError(t, err)
+		assert.Equal(t, "value", string(v), "Put must copy the value")
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		v, err := tx.Get(bucketA, []byte("key"))
+		require.NoError(t, err, "Put must copy the key")
+		assert.Equal(t, "value", string(v))
+		return nil
+	})
+}
+
+func testOrderedScan(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	in := []string{"b", "a", "\x00", "ab", "\xff\xff", "ba", "aa", "a\x00", "Z"}
+	update(t, s, func(tx store.Tx) error {
+		for _, k := range in {
+			require.NoError(t, tx.Put(bucketA, []byte(k), []byte("v"+k)))
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		keys, values := collect(t, func(fn func(k, v []byte) error) error { return tx.Scan(bucketA, nil, fn) })
+		assert.Equal(t, []string{"\x00", "Z", "a", "a\x00", "aa", "ab", "b", "ba", "\xff\xff"}, keys)
+		for i, k := range keys {
+			assert.Equal(t, "v"+k, values[i])
+		}
+		return nil
+	})
+}
+
+func testPrefixScan(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA, bucketB)
+	update(t, s, func(tx store.Tx) error {
+		for _, k := range []string{"user/1", "user/2", "user/10", "userx", "use", "id/1", "\xff\xffa", "\xff\xff"} {
+			require.NoError(t, tx.Put(bucketA, []byte(k), []byte(k)))
+		}
+		require.NoError(t, tx.Put(bucketB, []byte("user/3"), []byte("elsewhere")))
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		keys, _ := collect(t, func(fn func(k, v []byte) error) error { return tx.Scan(bucketA, []byte("user/"), fn) })
+		assert.Equal(t, []string{"user/1", "user/10", "user/2"}, keys)
+		keys, _ = collect(t, func(fn func(k, v []byte) error) error { return tx.Scan(bucketA, []byte("\xff\xff"), fn) })
+		assert.Equal(t, []string{"\xff\xff", "\xff\xffa"}, keys)
+		keys, _ = collect(t, func(fn func(k, v []byte) error) error { return tx.Scan(bucketA, []byte("nope"), fn) })
+		assert.Empty(t, keys)
+		keys, _ = collect(t, func(fn func(k, v []byte) error) error { return tx.Scan(bucketB, []byte{}, fn) })
+		assert.Equal(t, []string{"user/3"}, keys)
+		return nil
+	})
+}
+
+func testScanRange(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	update(t, s, func(tx store.Tx) error {
+		for i := range 10 {
+			require.NoError(t, tx.Put(bucketA, []byte{byte(i)}, []byte{byte(i)}))
+		}
+		return nil
+	})
+	scan := func(tx store.Tx, start, end []byte) []string {
+		keys, _ := collect(t, func(fn func(k, v []byte) error) error { return tx.ScanRange(bucketA, start, end, fn) })
+		return keys
+	}
+	view(t, s, func(tx store.Tx) error {
+		assert.Equal(t, []string{"\x03", "\x04", "\x05"}, scan(tx, []byte{3}, []byte{6}))
+		assert.Equal(t, []string{"\x00", "\x01"}, scan(tx, nil, []byte{2}))
+		assert.Equal(t, []string{"\x08", "\x09"}, scan(tx, []byte{8}, nil))
+		assert.Len(t, scan(tx, nil, nil), 10)
+		assert.Empty(t, scan(tx, []byte{5}, []byte{5}))
+		assert.Empty(t, scan(tx, []byte{7}, []byte{2}))
+		assert.Equal(t, []string{"\x04"}, scan(tx, []byte{3, 0}, []byte{4, 0}))
+		return nil
+	})
+}
+
+func testScanStop(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	update(t, s, func(tx store.Tx) error {
+		for i := range 5 {
+			require.NoError(t, tx.Put(bucketA, []byte{'k', byte('0' + i)}, nil))
+		}
+		return nil
+	})
+	boom := errors.New("boom")
+	view(t, s, func(tx store.Tx) error {
+		n := 0
+		require.NoError(t, tx.Scan(bucketA, nil, func(k, v []byte) error {
+			n++
+			if n == 2 {
+				return store.ErrStopScan
+			}
+			return nil
+		}))
+		assert.Equal(t, 2, n)
+		n = 0
+		err := tx.ScanRange(bucketA, nil, nil, func(k, v []byte) error {
+			n++
+			if n == 3 {
+				return fmt.Errorf("wrapped: %w", boom)
+			}
+			return nil
+		})
+		assert.ErrorIs(t, err, boom)
+		assert.Equal(t, 3, n)
+		return nil
+	})
+}
+
+func testReadYourWrites(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, tx.Put(bucketA, []byte("x"), []byte("1")))
+		v, err := tx.Get(bucketA, []byte("x"))
+		require.NoError(t, err)
+		assert.Equal(t, "1", string(v))
+		require.NoError(t, tx.CreateBucket([]byte("fresh")))
+		require.NoError(t, tx.Put([]byte("fresh"), []byte("y"), []byte("2")))
+		keys, _ := collect(t, func(fn func(k, v []byte) error) error { return tx.Scan([]byte("fresh"), nil, fn) })
+		assert.Equal(t, []string{"y"}, keys)
+		require.NoError(t, tx.Delete(bucketA, []byte("x")))
+		_, err = tx.Get(bucketA, []byte("x"))
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		return nil
+	})
+}
+
+// seedOne writes key "k" = "before" in bucketA.
+func seedOne(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	update(t, s, func(tx store.Tx) error { return tx.Put(bucketA, []byte("k"), []byte("before")) })
+}
+
+// assertUntouched checks that only seedOne's state is there.
+func assertUntouched(t *testing.T, s store.Store) {
+	t.Helper()
+	view(t, s, func(tx store.Tx) error {
+		v, err := tx.Get(bucketA, []byte("k"))
+		require.NoError(t, err)
+		assert.Equal(t, "before", string(v))
+		_, err = tx.Get(bucketA, []byte("new"))
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		assert.False(t, tx.BucketExists([]byte("made")))
+		return nil
+	})
+}
+
+// dirty makes every kind of change, to be rolled back.
+func dirty(tx store.Tx) error {
+	if err := tx.Put(bucketA, []byte("k"), []byte("after")); err != nil {
+		return err
+	}
+	if err := tx.Put(bucketA, []byte("new"), []byte("x")); err != nil {
+		return err
+	}
+	return tx.CreateBucket([]byte("made"))
+}
+
+func testRollbackOnError(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	boom := errors.New("boom")
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		if err := dirty(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	assert.ErrorIs(t, err, boom)
+	assertUntouched(t, s)
+	// Deleting a bucket is rolled back too.
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		require.NoError(t, tx.DeleteBucket(bucketA))
+		return boom
+	})
+	assert.ErrorIs(t, err, boom)
+	assertUntouched(t, s)
+}
+
+func testRollbackOnPanic(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	assert.PanicsWithValue(t, "boom", func() {
+		_ = s.Update(context.Background(), func(tx store.Tx) error {
+			if err := dirty(tx); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+	})
+	assertUntouched(t, s)
+	// The store is still usable: the writer was released.
+	update(t, s, func(tx store.Tx) error { return tx.Put(bucketA, []byte("k"), []byte("before")) })
+	assertUntouched(t, s)
+}
+
+// testIsolation runs writers that move value between two keys, keeping
+// their sum constant, while readers check the sum: a reader that saw half
+// an Update would see another sum.
+func testIsolation(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	const total = 1000
+	put := func(tx store.Tx, k string, n int) error {
+		return tx.Put(bucketA, []byte(k), fmt.Appendf(nil, "%d", n))
+	}
+	get := func(tx store.Tx, k string) (int, error) {
+		v, err := tx.Get(bucketA, []byte(k))
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		_, err = fmt.Sscanf(string(v), "%d", &n)
+		return n, err
+	}
+	update(t, s, func(tx store.Tx) error {
+		if err := put(tx, "x", total); err != nil {
+			return err
+		}
+		return put(tx, "y", 0)
+	})
+	ctx := context.Background()
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	errs := make(chan error, 8)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				err := s.View(ctx, func(tx store.Tx) error {
+					x, err := get(tx, "x")
+					if err != nil {
+						return err
+					}
+					y, err := get(tx, "y")
+					if err != nil {
+						return err
+					}
+					if x+y != total {
+						return fmt.Errorf("reader saw x=%d y=%d: half a transaction", x, y)
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	for i := range 200 {
+		err := s.Update(ctx, func(tx store.Tx) error {
+			x, err := get(tx, "x")
+			if err != nil {
+				return err
+			}
+			y, err := get(tx, "y")
+			if err != nil {
+				return err
+			}
+			if err := put(tx, "x", x-1); err != nil {
+				return err
+			}
+			if i%10 == 0 {
+				time.Sleep(time.Millisecond) // let readers run between the two writes
+			}
+			return put(tx, "y", y+1)
+		})
+		require.NoError(t, err)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	assert.Positive(t, reads.Load())
+	view(t, s, func(tx store.Tx) error {
+		y, err := get(tx, "y")
+		require.NoError(t, err)
+		assert.Equal(t, 200, y, "every writer's change is kept")
+		return nil
+	})
+}
+
+func testContextBefore(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := s.Update(ctx, func(tx store.Tx) error { ran = true; return dirty(tx) })
+	assert.ErrorIs(t, err, context.Canceled)
+	err = s.View(ctx, func(tx store.Tx) error { ran = true; return nil })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, ran, "fn must not run with a done context")
+	assertUntouched(t, s)
+}
+
+func testContextDuring(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := dirty(tx); err != nil {
+			return err
+		}
+		cancel()
+		return nil
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+	assertUntouched(t, s)
+}
+
+func testUseAfterClose(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	require.NoError(t, s.Close())
+	ctx := context.Background()
+	assert.ErrorIs(t, s.View(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
+	assert.ErrorIs(t, s.Update(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
+	assert.NoError(t, s.Close(), "a second Close is harmless")
+}
+
+func testLargeValue(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 512*1024) // 8 MiB
+	update(t, s, func(tx store.Tx) error { return tx.Put(bucketA, []byte("big"), big) })
+	view(t, s, func(tx store.Tx) error {
+		v, err := tx.Get(bucketA, []byte("big"))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(big, v), "8 MiB value round-trips")
+		return nil
+	})
+}
+
+func testManyKeys(t *testing.T, s store.Store) {
+	createBuckets(t, s, bucketA)
+	const n = 20_000
+	key := func(i int) []byte { return fmt.Appendf(nil, "key/%08d", i) }
+	update(t, s, func(tx store.Tx) error {
+		// Insert in a scrambled order; the scan must still be sorted.
+		for i := range n {
+			j := (i * 7919) % n
+			if err := tx.Put(bucketA, key(j), key(j)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		i := 0
+		require.NoError(t, tx.Scan(bucketA, []byte("key/"), func(k, v []byte) error {
+			if !bytes.Equal(k, key(i)) || !bytes.Equal(v, key(i)) {
+				return fmt.Errorf("position %d holds %q", i, k)
+			}
+			i++
+			return nil
+		}))
+		assert.Equal(t, n, i)
+		return nil
+	})
+}
+
+func testDeleteBucket(t *testing.T, s store.Store) {
+	seedOne(t, s)
+	update(t, s, func(tx store.Tx) error { return tx.DeleteBucket(bucketA) })
+	update(t, s, func(tx store.Tx) error { return tx.CreateBucket(bucketA) })
+	view(t, s, func(tx store.Tx) error {
+		_, err := tx.Get(bucketA, []byte("k"))
+		assert.ErrorIs(t, err, store.ErrNotFound, "a re-created bucket starts empty")
+		return nil
+	})
+}
