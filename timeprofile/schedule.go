@@ -1,0 +1,515 @@
+package timeprofile
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/teambition/rrule-go"
+)
+
+// Schedule is a compiled, immutable profile: it answers Active and
+// NextChange by calendar arithmetic, without walking occurrences, so its
+// cost does not grow with the age of the profile. It is safe for concurrent
+// use.
+type Schedule struct {
+	loc *time.Location
+
+	// A profile that does not repeat is one window of instants.
+	repeat   bool
+	from, to int64 // unix seconds, [from, to)
+
+	// A repeating profile: an occurrence starts on day d at startSec
+	// seconds of wall-clock time and ends on day d+spanDays at endSec.
+	startDay, untilDay int64 // civil day numbers; untilDay is the last day an occurrence may start
+	startSec, endSec   int64
+	spanDays           int64
+
+	kind     PointType
+	interval int64
+	weekMask uint8  // week: weekdays (bit 0 Monday)
+	dayMask  uint32 // month/year: days of the month (bit d), or 0 for an ordinal day
+	monthMsk uint16 // year: months (bit m)
+	ordinal  int64  // ordinal day: 1..5, or -1 for the last
+	ordMask  uint8  // ordinal day: the kind of day (bit 0 Monday)
+
+	rule []*rrule.RRule
+}
+
+// Compile validates p and compiles it for a panel in loc (nil means UTC).
+//
+// Semantics. The first window is [date_from, date_to): instants, or, with
+// is_all_day, the whole days from date_from's day to date_to's day, both
+// included. With repeat_enable, the same wall-clock window repeats on every
+// day the rule selects: day, week (the weekday of date_from), twoWeeks,
+// month (the day of the month of date_from; months without it are skipped,
+// as in RFC 5545), year (the month and day of date_from; 29 February only in
+// leap years) or custom (every repeat_looper days, weeks, months or years,
+// counted from date_from's, restricted to the listed weekdays, days of the
+// month, or ordinal day of the listed months). Weeks run Monday to Sunday.
+// date_from's own window is always the first occurrence. With repeat_end
+// format date, no occurrence starts after the end of repeat_end.date's day.
+// A window that runs past midnight (22:00 to 06:00) belongs to the day it
+// starts on.
+//
+// Wall-clock times stay put across daylight saving changes: a window from
+// 08:00 to 18:00 is 08:00 to 18:00 local time on every day. Following RFC
+// 5545 3.3.5, a time that falls in a spring-forward gap is read with the
+// offset in force before the gap (02:30 in a gap from 02:00 to 03:00 is
+// 03:30), and a time that occurs twice in a fall-back overlap means its
+// first occurrence.
+func Compile(p Profile, loc *time.Location) (*Schedule, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := &Schedule{loc: loc}
+	to := p.TimeOptions
+	fromDay, fromSec := s.civil(to.DateFrom)
+	toDay, toSec := s.civil(to.DateTo)
+	if to.IsAllDay {
+		if toDay < fromDay {
+			return nil, ErrDateOrder
+		}
+		fromSec, toSec, toDay = 0, 0, toDay+1
+	}
+	if !p.RepeatOptions.RepeatEnable {
+		s.from, s.to = to.DateFrom, to.DateTo
+		if to.IsAllDay {
+			s.from, s.to = s.resolve(fromDay*secondsPerDay), s.resolve(toDay*secondsPerDay)
+		}
+		return s, nil
+	}
+
+	s.repeat = true
+	s.startDay, s.startSec = fromDay, fromSec
+	s.spanDays, s.endSec = toDay-fromDay, toSec
+	length := s.spanDays*secondsPerDay + s.endSec - s.startSec
+	if length <= 0 {
+		return nil, ErrDateOrder // an instant order undone by a fall-back overlap
+	}
+	if length > MaxRepeatWindowDays*secondsPerDay {
+		return nil, ErrWindowTooLong
+	}
+	f := p.RepeatOptions.RepeatFormat
+	s.untilDay = math.MaxInt64
+	if f.RepeatEnd.Format == EndDate {
+		s.untilDay, _ = s.civil(f.RepeatEnd.Date)
+		if s.untilDay < s.startDay {
+			return nil, ErrEndBeforeStart
+		}
+	}
+	s.compileRule(f)
+	if _, ok := s.nextMatch(s.startDay+1, math.MaxInt64); !ok {
+		return nil, ErrNeverRepeats
+	}
+	rule, err := s.buildRRule()
+	if err != nil {
+		return nil, fmt.Errorf("timeprofile: building the reference rule: %w", err)
+	}
+	s.rule = rule
+	return s, nil
+}
+
+// compileRule turns the validated repeat format into the day matcher.
+func (s *Schedule) compileRule(f RepeatFormat) {
+	_, m0, d0 := civilFromDays(s.startDay)
+	s.interval = 1
+	switch f.RepeatType {
+	case RepeatDay:
+		s.kind = PointDay
+	case RepeatWeek, RepeatTwoWeeks:
+		s.kind = PointWeek
+		s.weekMask = 1 << weekdayOf(s.startDay)
+		if f.RepeatType == RepeatTwoWeeks {
+			s.interval = 2
+		}
+	case RepeatMonth:
+		s.kind = PointMonth
+		s.dayMask = 1 << d0
+	case RepeatYear:
+		s.kind = PointYear
+		s.monthMsk = 1 << m0
+		s.dayMask = 1 << d0
+	case RepeatCustomType:
+		c := f.RepeatCustom
+		s.kind = c.RepeatPointType
+		s.interval = int64(c.RepeatLooper)
+		o := c.RepeatOptions
+		for _, w := range o.Weekdays {
+			i, _ := weekdayIndex(w)
+			s.weekMask |= 1 << i
+		}
+		if o.Month != nil {
+			for _, d := range o.Month.DayNumbers {
+				s.dayMask |= 1 << d
+			}
+			s.setOrdinal(o.Month.Day)
+		}
+		if o.Year != nil {
+			for _, m := range o.Year.Months {
+				s.monthMsk |= 1 << m
+			}
+			s.setOrdinal(o.Year.Range)
+		}
+	}
+}
+
+func (s *Schedule) setOrdinal(d *OrdinalDay) {
+	if d == nil {
+		return
+	}
+	k, _ := weekOrderIndex(d.WeekOrder)
+	mask, _ := dayTypeMask(d.DayType)
+	s.ordinal, s.ordMask = int64(k), mask
+}
+
+// Location returns the zone the schedule was compiled for.
+func (s *Schedule) Location() *time.Location { return s.loc }
+
+// civil returns the civil day number and seconds of day of unix time u in
+// the schedule's zone.
+func (s *Schedule) civil(u int64) (day, sec int64) {
+	_, off := time.Unix(u, 0).In(s.loc).Zone()
+	local := u + int64(off)
+	return floorDiv(local, secondsPerDay), floorMod(local, secondsPerDay)
+}
+
+// offsetAt returns the zone's UTC offset at unix time u, in seconds.
+func (s *Schedule) offsetAt(u int64) int64 {
+	_, off := time.Unix(u, 0).In(s.loc).Zone()
+	return int64(off)
+}
+
+// resolve turns a wall-clock time (seconds since 1970-01-01 00:00 local,
+// "floating") into unix seconds, by the RFC 5545 rule of Compile's doc.
+func (s *Schedule) resolve(local int64) int64 {
+	before := s.offsetAt(local - secondsPerDay) // in force before any nearby change
+	after := s.offsetAt(local + secondsPerDay)
+	if before == after {
+		return local - before
+	}
+	u1, u2 := local-before, local-after
+	ok1, ok2 := s.offsetAt(u1) == before, s.offsetAt(u2) == after
+	switch {
+	case ok1 && ok2: // an overlap: the first of the two
+		return min(u1, u2)
+	case ok2:
+		return u2
+	default: // only the earlier offset reads it right, or a gap: the offset before
+		return u1
+	}
+}
+
+// Resolve turns a wall-clock time of the schedule's zone, given as a
+// time.Time whose fields are read in UTC ("floating", as the occurrences
+// of RRule are), into the instant it means, by the rule of Compile's doc.
+func (s *Schedule) Resolve(floating time.Time) time.Time {
+	return time.Unix(s.resolve(floating.Unix()), 0).In(s.loc)
+}
+
+// window returns the instants of the occurrence that starts on day d.
+func (s *Schedule) window(d int64) (start, end int64) {
+	return s.resolve(d*secondsPerDay + s.startSec), s.resolve((d+s.spanDays)*secondsPerDay + s.endSec)
+}
+
+// Active reports whether t falls inside a window of the profile. It does
+// no allocation and looks at no more than MaxRepeatWindowDays+1 days.
+func (s *Schedule) Active(t time.Time) bool {
+	u := t.Unix()
+	if !s.repeat {
+		return u >= s.from && u < s.to
+	}
+	day, _ := s.civil(u)
+	for d := max(day-s.spanDays, s.startDay); d <= day; d++ {
+		if !s.matches(d) {
+			continue
+		}
+		if start, end := s.window(d); start <= u && u < end {
+			return true
+		}
+	}
+	return false
+}
+
+// matches reports whether an occurrence starts on day d.
+func (s *Schedule) matches(d int64) bool {
+	if d < s.startDay || d > s.untilDay {
+		return false
+	}
+	if d == s.startDay {
+		return true
+	}
+	switch s.kind {
+	case PointDay:
+		return floorMod(d-s.startDay, s.interval) == 0
+	case PointWeek:
+		return s.weekMask&(1<<weekdayOf(d)) != 0 && floorMod(weekOf(d)-weekOf(s.startDay), s.interval) == 0
+	}
+	y, m, dom := civilFromDays(d)
+	y0, m0, _ := civilFromDays(s.startDay)
+	if s.kind == PointMonth {
+		if floorMod((y*12+m)-(y0*12+m0), s.interval) != 0 {
+			return false
+		}
+	} else if floorMod(y-y0, s.interval) != 0 || s.monthMsk&(1<<m) == 0 {
+		return false
+	}
+	return s.dayOfMonthMatches(d, y, m, dom)
+}
+
+// dayOfMonthMatches applies the day-of-month part of a month or year rule.
+func (s *Schedule) dayOfMonthMatches(d, y, m, dom int64) bool {
+	if s.dayMask != 0 {
+		return s.dayMask&(1<<dom) != 0
+	}
+	if s.ordMask&(1<<weekdayOf(d)) == 0 {
+		return false
+	}
+	// Count the days of this kind from the start (or the end) of the month.
+	n := int64(0)
+	if s.ordinal > 0 {
+		for x := d - dom + 1; x <= d; x++ {
+			if s.ordMask&(1<<weekdayOf(x)) != 0 {
+				n++
+			}
+		}
+		return n == s.ordinal
+	}
+	last := d - dom + daysInMonth(y, m)
+	for x := d; x <= last; x++ {
+		if s.ordMask&(1<<weekdayOf(x)) != 0 {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// Search bounds of nextMatch, in periods of the rule: 400 years cover
+// every arrangement of the Gregorian calendar.
+const (
+	maxYearPeriods  = 400
+	maxMonthPeriods = 400 * 12
+	maxWeekPeriods  = 2
+)
+
+// nextMatch returns the first day >= from, and <= limit, on which an
+// occurrence starts. It steps whole periods of the rule (days, weeks,
+// months, years) and gives up after the bounds above.
+func (s *Schedule) nextMatch(from, limit int64) (int64, bool) {
+	from = max(from, s.startDay)
+	limit = min(limit, s.untilDay)
+	if from > limit {
+		return 0, false
+	}
+	if s.matches(from) {
+		return from, true
+	}
+	// first is from's period (or the next one of the rule); step(p) gives
+	// the first and last day of the p-th period of the rule after it.
+	var first, periods int64
+	var step func(p int64) (lo, hi int64)
+	switch s.kind {
+	case PointDay:
+		d := s.startDay + (floorDiv(from-s.startDay-1, s.interval)+1)*s.interval
+		if d > limit {
+			return 0, false
+		}
+		return d, true
+	case PointWeek:
+		w0 := weekOf(s.startDay)
+		w := w0 + floorDiv(weekOf(from)-w0+s.interval-1, s.interval)*s.interval
+		first, periods = w, maxWeekPeriods
+		step = func(p int64) (int64, int64) {
+			lo := (first+p*s.interval)*7 - 3
+			return lo, lo + 6
+		}
+	case PointMonth:
+		y0, m0, _ := civilFromDays(s.startDay)
+		y, m, _ := civilFromDays(from)
+		i0 := y0*12 + m0 - 1
+		i := i0 + floorDiv(y*12+m-1-i0+s.interval-1, s.interval)*s.interval
+		first, periods = i, maxMonthPeriods
+		step = func(p int64) (int64, int64) {
+			mi := first + p*s.interval
+			yy, mm := floorDiv(mi, 12), floorMod(mi, 12)+1
+			lo := daysFromCivil(yy, mm, 1)
+			return lo, lo + daysInMonth(yy, mm) - 1
+		}
+	case PointYear:
+		y0, _, _ := civilFromDays(s.startDay)
+		y, _, _ := civilFromDays(from)
+		first = y0 + floorDiv(y-y0+s.interval-1, s.interval)*s.interval
+		periods = maxYearPeriods
+		step = func(p int64) (int64, int64) {
+			yy := first + p*s.interval
+			return daysFromCivil(yy, 1, 1), daysFromCivil(yy, 12, 31)
+		}
+	}
+	for p := int64(0); p < periods; p++ {
+		lo, hi := step(p)
+		if lo > limit {
+			return 0, false
+		}
+		for d := max(lo, from); d <= min(hi, limit); d++ {
+			if s.matches(d) {
+				return d, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// maxRunDays bounds how far NextChange follows windows that touch or
+// overlap one another (a profile active all day, every day, never changes).
+const maxRunDays = 2 * 366
+
+// NextChange returns the first instant after t at which Active changes its
+// answer, and false when there is none: the profile has ended, it never
+// changes again (always active), or the change lies beyond the search
+// horizon (400 years of the rule's periods; maxRunDays of continuous
+// activity). The answer is truncated to whole seconds.
+func (s *Schedule) NextChange(t time.Time) (time.Time, bool) {
+	u := t.Unix()
+	at := func(x int64) (time.Time, bool) { return time.Unix(x, 0).In(s.loc), true }
+	if !s.repeat {
+		switch {
+		case u < s.from:
+			return at(s.from)
+		case u < s.to:
+			return at(s.to)
+		}
+		return time.Time{}, false
+	}
+	day, _ := s.civil(u)
+	if !s.Active(t) {
+		for d := max(day-s.spanDays, s.startDay); ; d++ {
+			var ok bool
+			if d, ok = s.nextMatch(d, math.MaxInt64); !ok {
+				return time.Time{}, false
+			}
+			if start, _ := s.window(d); start > u {
+				return at(start)
+			}
+		}
+	}
+	// Active: follow the run of covering windows to its end.
+	end := u
+	for d := max(day-s.spanDays, s.startDay); d <= day; d++ {
+		if start, e := s.window(d); s.matches(d) && start <= u && e > end {
+			end = e
+		}
+	}
+	for d := day + 1; ; d++ {
+		if d > day+maxRunDays {
+			return time.Time{}, false
+		}
+		next, ok := s.nextMatch(d, math.MaxInt64)
+		if !ok {
+			return at(end)
+		}
+		start, e := s.window(next)
+		if start > end {
+			return at(end)
+		}
+		end, d = max(end, e), next
+	}
+}
+
+// RRule returns the rrule-go rules whose occurrences, together with
+// date_from's own, are the starts of the profile's windows: the reference
+// the fast path is tested against; nil for a profile that does not repeat.
+// It is one rule, except for a year form whose day is WEEK_DAY or DAY_OFF,
+// which takes one rule per listed month, because BYSETPOS counts within a
+// rule's whole period (a year) and an rrule-go Set holds a single rule.
+//
+// The rules' times are wall-clock times of the schedule's zone labelled UTC
+// ("floating" times, RFC 5545 3.3.5), so that daylight saving changes do not
+// disturb rrule-go's arithmetic; turn an occurrence into an instant with
+// Resolve. date_from's occurrence is the rules' DTSTART, which rrule-go
+// yields only when the rule selects its day: the first window counts
+// either way.
+func (s *Schedule) RRule() []*rrule.RRule { return s.rule }
+
+var rruleWeekdays = [7]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
+
+func maskDays(mask uint8) []rrule.Weekday {
+	var out []rrule.Weekday
+	for i, w := range rruleWeekdays {
+		if mask&(1<<i) != 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func bits[T uint16 | uint32](mask T, lo, hi int) []int {
+	var out []int
+	for i := lo; i <= hi; i++ {
+		if mask&(1<<i) != 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (s *Schedule) buildRRule() ([]*rrule.RRule, error) {
+	dtstart := time.Unix(s.startDay*secondsPerDay+s.startSec, 0).UTC()
+	base := rrule.ROption{Dtstart: dtstart, Interval: int(s.interval), Wkst: rrule.MO}
+	if s.untilDay != math.MaxInt64 {
+		base.Until = time.Unix(s.untilDay*secondsPerDay+secondsPerDay-1, 0).UTC()
+	}
+	var opts []rrule.ROption
+	switch s.kind {
+	case PointDay:
+		base.Freq = rrule.DAILY
+		opts = append(opts, base)
+	case PointWeek:
+		base.Freq = rrule.WEEKLY
+		base.Byweekday = maskDays(s.weekMask)
+		opts = append(opts, base)
+	case PointMonth:
+		base.Freq = rrule.MONTHLY
+		opts = append(opts, s.withDays(base))
+	case PointYear:
+		base.Freq = rrule.YEARLY
+		months := bits(s.monthMsk, 1, 12)
+		if s.dayMask != 0 || len(maskDays(s.ordMask)) == 1 {
+			base.Bymonth = months
+			opts = append(opts, s.withDays(base))
+			break
+		}
+		for _, m := range months { // BYSETPOS must count within one month
+			o := base
+			o.Bymonth = []int{m}
+			opts = append(opts, s.withDays(o))
+		}
+	}
+	rules := make([]*rrule.RRule, 0, len(opts))
+	for _, o := range opts {
+		r, err := rrule.NewRRule(o)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+// withDays adds the day-of-month part of a month or year rule.
+func (s *Schedule) withDays(o rrule.ROption) rrule.ROption {
+	if s.dayMask != 0 {
+		o.Bymonthday = bits(s.dayMask, 1, 31)
+		return o
+	}
+	days := maskDays(s.ordMask)
+	if len(days) == 1 {
+		o.Byweekday = []rrule.Weekday{days[0].Nth(int(s.ordinal))}
+		return o
+	}
+	o.Byweekday = days
+	o.Bysetpos = []int{int(s.ordinal)}
+	return o
+}
