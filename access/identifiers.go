@@ -1,0 +1,295 @@
+package access
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lintelhq/lintel/face"
+	"github.com/lintelhq/lintel/store"
+)
+
+// UpsertIdentifiers creates or updates identifiers by link_id, in one
+// transaction.
+//
+// Request errors reject the whole batch first: a field missing or of the
+// wrong type, and an identifier_number whose format does not fit its type
+// ("value `list_items[i].identifier_number` was of the wrong type").
+// Otherwise each identifier yields one result:
+//   - created or updated;
+//   - invalid_time_rules_settings, success true, when it was saved but its
+//     validity window ends before it starts or its pass count is below 1
+//     (such an identifier is never granted);
+//   - success false with face_id_not_supported, bad_base_64_image_file,
+//     face_has_not_recognized, number_of_identifiers_exceeded,
+//     number_of_face_identifiers_exceeded or
+//     number_taken_by_another_identifier; nothing of it is written;
+//
+// and a saved identifier bound to a time profile that does not exist gets
+// a second result, bound_time_profile_doesnt_exist with success true (it is
+// denied until the profile exists, see Decide).
+//
+// Face photos are checked before the transaction begins, so a slow check
+// never holds the store's writer.
+func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Result, error) {
+	if err := s.checkBatch(len(ids)); err != nil {
+		return nil, err
+	}
+	numbers := make([]string, len(ids))
+	for i := range ids {
+		if err := validateItem(s.validate, i, &ids[i]); err != nil {
+			return nil, err
+		}
+		n, ok := normalizeNumber(ids[i].Type, ids[i].Number)
+		if !ok {
+			return nil, WrongType(fmt.Sprintf("list_items[%d].identifier_number", i))
+		}
+		numbers[i] = n
+	}
+	refused := make([]ExtendedInfo, len(ids)) // per item: why it fails before the store is asked
+	for i, id := range ids {
+		if id.Type != FaceID {
+			continue
+		}
+		if !s.cfg.caps.FaceID {
+			refused[i] = FaceIDNotSupported
+			continue
+		}
+		_, err := s.cfg.faces.Check(ctx, id.Number)
+		switch {
+		case errors.Is(err, face.ErrBadImage):
+			refused[i] = BadBase64ImageFile
+		case errors.Is(err, face.ErrNoFace):
+			refused[i] = FaceHasNotRecognized
+		case err != nil:
+			return nil, fmt.Errorf("access: checking the face of %s: %w", id.LinkID, err)
+		}
+	}
+	var results []Result
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		results = make([]Result, 0, len(ids))
+		counts, err := s.countIdentifiers(tx)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if refused[i] != "" {
+				results = append(results, Result{LinkID: id.LinkID, ExtendedInfo: refused[i]})
+				continue
+			}
+			rs, err := s.upsertIdentifier(tx, id, numbers[i], &counts)
+			if err != nil {
+				return err
+			}
+			results = append(results, rs...)
+		}
+		return bumpGeneration(tx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+type identifierCounts struct{ all, faces int }
+
+// countIdentifiers counts the stored identifiers, when a limit needs it.
+func (s *Service) countIdentifiers(tx store.Tx) (identifierCounts, error) {
+	var c identifierCounts
+	if s.cfg.caps.MaxIdentifiers == 0 && s.cfg.caps.MaxFaceIdentifiers == 0 {
+		return c, nil
+	}
+	err := tx.Scan(bucketIdentifiers, nil, func(_, v []byte) error {
+		c.all++
+		var id struct {
+			Type IdentifierType `json:"identifier_type"`
+		}
+		if err := json.Unmarshal(v, &id); err != nil {
+			return err
+		}
+		if id.Type == FaceID {
+			c.faces++
+		}
+		return nil
+	})
+	return c, err
+}
+
+func numberKey(t IdentifierType, normalized string) []byte { return indexKey(string(t), normalized) }
+
+func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, counts *identifierCounts) ([]Result, error) {
+	fail := func(info ExtendedInfo) ([]Result, error) {
+		return []Result{{LinkID: id.LinkID, ExtendedInfo: info}}, nil
+	}
+	old, found, err := getJSON[Identifier](tx, bucketIdentifiers, id.LinkID)
+	if err != nil {
+		return nil, err
+	}
+	if id.Type != FaceID {
+		owner, err := tx.Get(bucketNumbers, numberKey(id.Type, number))
+		if err == nil && string(owner) != id.LinkID {
+			return fail(NumberTakenByAnotherIdentifier)
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	caps := s.cfg.caps
+	if !found {
+		if caps.MaxIdentifiers > 0 && counts.all >= caps.MaxIdentifiers {
+			return fail(NumberOfIdentifiersExceeded)
+		}
+		if id.Type == FaceID && caps.MaxFaceIdentifiers > 0 && counts.faces >= caps.MaxFaceIdentifiers {
+			return fail(NumberOfFaceIdentifiersExceeded)
+		}
+		counts.all++
+		if id.Type == FaceID {
+			counts.faces++
+		}
+	} else if id.Type == FaceID && old.Type != FaceID {
+		if caps.MaxFaceIdentifiers > 0 && counts.faces >= caps.MaxFaceIdentifiers {
+			return fail(NumberOfFaceIdentifiersExceeded)
+		}
+		counts.faces++
+	}
+	if found {
+		if err := unindexIdentifier(tx, old); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.writeIdentifier(tx, id, number, old, found); err != nil {
+		return nil, err
+	}
+	info := Created
+	if found {
+		info = Updated
+	}
+	if !timeRulesConsistent(id.Valid) {
+		info = InvalidTimeRulesSettings
+	}
+	results := []Result{{LinkID: id.LinkID, Success: true, ExtendedInfo: info}}
+	missing, err := anyMissing(tx, bucketTimeProfiles, id.TimeProfiles.LinkIDs)
+	if err != nil {
+		return nil, err
+	}
+	if missing {
+		results = append(results, Result{LinkID: id.LinkID, Success: true, ExtendedInfo: BoundTimeProfileDoesntExist})
+	}
+	return results, nil
+}
+
+// writeIdentifier stores the identifier, its number index entry, its face
+// photo and its passes left.
+func (s *Service) writeIdentifier(tx store.Tx, id Identifier, number string, old Identifier, found bool) error {
+	if id.Type == FaceID {
+		if err := tx.Put(bucketFaces, []byte(id.LinkID), []byte(id.Number)); err != nil {
+			return err
+		}
+		id.Number = "" // the photo lives in its own bucket
+	} else if err := tx.Put(bucketNumbers, numberKey(id.Type, number), []byte(id.LinkID)); err != nil {
+		return err
+	}
+	passes := id.Additional.PassesLeft
+	id.Additional.PassesLeft = nil // the live count lives in bucketPasses
+	if err := putJSON(tx, bucketIdentifiers, id.LinkID, id); err != nil {
+		return err
+	}
+	if id.Valid.Passes.IsPermanent {
+		return tx.Delete(bucketPasses, []byte(id.LinkID))
+	}
+	left := id.Valid.Passes.MaxPasses
+	switch {
+	case passes != nil:
+		left = *passes
+	case found && !old.Valid.Passes.IsPermanent:
+		// Keep the passes already used: at most the new maximum.
+		if cur, err := passesLeft(tx, id.LinkID); err == nil {
+			left = min(cur, left)
+		}
+	}
+	return tx.Put(bucketPasses, []byte(id.LinkID), binary.BigEndian.AppendUint32(nil, uint32(max(left, 0))))
+}
+
+func passesLeft(tx store.Tx, linkID string) (int, error) {
+	v, err := tx.Get(bucketPasses, []byte(linkID))
+	if err != nil {
+		return 0, err
+	}
+	return int(binary.BigEndian.Uint32(v)), nil
+}
+
+// timeRulesConsistent reports whether an identifier's validity can ever
+// grant: a window that ends after it starts, a pass count of at least one.
+func timeRulesConsistent(v Validity) bool {
+	if !v.Time.IsPermanent && v.Time.To <= v.Time.From {
+		return false
+	}
+	return v.Passes.IsPermanent || v.Passes.MaxPasses >= 1
+}
+
+// unindexIdentifier removes a stored identifier's index entries and data.
+func unindexIdentifier(tx store.Tx, id Identifier) error {
+	if id.Type == FaceID {
+		return tx.Delete(bucketFaces, []byte(id.LinkID))
+	}
+	n, _ := normalizeNumber(id.Type, id.Number)
+	return tx.Delete(bucketNumbers, numberKey(id.Type, n))
+}
+
+// DeleteIdentifiers deletes identifiers by link_id: deleted, or not_found.
+// Users that referred to one keep the reference, which grants nothing.
+func (s *Service) DeleteIdentifiers(ctx context.Context, linkIDs []string) ([]Result, error) {
+	return s.deleteBatch(ctx, bucketIdentifiers, linkIDs, func(tx store.Tx, id string, stored []byte) error {
+		var ident Identifier
+		if err := json.Unmarshal(stored, &ident); err != nil {
+			return fmt.Errorf("access: decoding identifier: %w", err)
+		}
+		if err := tx.Delete(bucketPasses, []byte(id)); err != nil {
+			return err
+		}
+		return unindexIdentifier(tx, ident)
+	})
+}
+
+// GetIdentifier returns the identifier with linkID, with its current
+// passes_left, or ErrNotFound. A face identifier's number is its photo.
+func (s *Service) GetIdentifier(ctx context.Context, linkID string) (Identifier, error) {
+	var id Identifier
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		var ok bool
+		var err error
+		if id, ok, err = getJSON[Identifier](tx, bucketIdentifiers, linkID); err != nil || !ok {
+			return errors.Join(err, fmt.Errorf("%w: %s", ErrNotFound, linkID))
+		}
+		return s.completeIdentifier(tx, &id)
+	})
+	return id, err
+}
+
+// completeIdentifier adds what is kept beside the record: the face photo
+// and the passes left.
+func (s *Service) completeIdentifier(tx store.Tx, id *Identifier) error {
+	if id.Type == FaceID {
+		photo, err := tx.Get(bucketFaces, []byte(id.LinkID))
+		if err != nil {
+			return err
+		}
+		id.Number = string(photo)
+	}
+	if !id.Valid.Passes.IsPermanent {
+		n, err := passesLeft(tx, id.LinkID)
+		if err != nil {
+			return err
+		}
+		id.Additional.PassesLeft = &n
+	}
+	return nil
+}
+
+// ListIdentifiers returns a page of identifiers in link_id order (face
+// photos and passes_left left out; GetIdentifier has them).
+func (s *Service) ListIdentifiers(ctx context.Context, p Page) ([]Identifier, string, error) {
+	return list[Identifier](ctx, s, bucketIdentifiers, p)
+}
