@@ -1,0 +1,36 @@
+// Package directory is a 2N-style directory: entries of people and
+// devices with dotted field paths, a series and change timestamps for
+// incremental sync, and the EDIR_* error codes, kept in a store.
+//
+// Entries follow the template of the 2N HTTP API (uuid, owner, name,
+// email, callPos[3], access{pin, card[2], code[4], accessPoints[2], ...}).
+// A Model says which fields a device has (VersoModel, the default, has all;
+// AccessUnitModel lacks callPos, buttons, treepath, virtNumber and deputy).
+// Each field has a canonical path and a value rule (PIN digits 2..15,
+// switch codes digits 2..16, validity as unix seconds, e-mail, card numbers
+// in hex, text length); an entry object may address fields nested
+// ({"access":{"pin":"1234"}}), dotted ({"access.pin":"1234"}) or indexed
+// ({"callPos[1].grouped":true}).
+//
+// Create, Update and Delete take the request's entries and answer, per
+// entry and in order, {uuid, timestamp} or {uuid, errors}: one bad field
+// rejects its whole entry, and the entry's errors list every problem
+// (EDIR_FIELD_NAME_UNKNOWN, EDIR_FIELD_NOT_AVAILABLE, EDIR_FIELD_VALUE_ERROR
+// with the field's path; EDIR_UUID_* for the uuid). Results echo the uuid as
+// the request spelled it; uuids compare without regard to case and are
+// stored and listed in upper case. The all-zero uuid is reserved. A
+// failure of the whole request is a *RequestError carrying the 2N API's
+// numeric code; nothing of such a request is written.
+//
+// Every change takes the next timestamp of the directory's series, a
+// counter kept in the store with the series (made when the directory is
+// first opened). Deleted entries stay as tombstones so that a syncing
+// client sees them; Query since a timestamp reads a change index, so its
+// cost follows the changes returned, not the size of the directory. Since
+// the counters live in the store and are read in each transaction, several
+// Directory values on one store (in several processes, on a shared
+// database) hand out one strictly increasing, gap-free sequence.
+//
+// Results marshal to the wire shape of the 2N API with encoding/json, so
+// an HTTP layer only wraps them in {"success":true,"result":...}.
+package directory

@@ -1,0 +1,168 @@
+package directory
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// kind is the JSON type of a field's value.
+type kind int
+
+const (
+	kindString kind = iota
+	kindBool
+)
+
+// field is one leaf of the entry template, addressed by its canonical path
+// ("access.pin", "callPos[1].grouped", "access.card[0]").
+type field struct {
+	path  string
+	group string // the path with indexes dropped ("callPos.grouped"), for field selection
+	kind  kind
+	def   any // the default: "" or false, or what the template says
+	valid func(string) bool
+}
+
+// node is the template as a tree, in template order, for encoding.
+type node struct {
+	name     string
+	leaf     *field
+	children []*node // an object's members
+	elems    []*node // an array's elements
+}
+
+// Value rules: PIN digits 2..15, switch codes digits 2..16 (or empty),
+// validity as unix seconds, e-mail, a tree path from the root, card
+// numbers in hex, and a length bound on every text.
+var (
+	emailRe       = regexp.MustCompile(`^[^@\s]{1,64}@[^@\s]{1,190}$`)
+	unixSecondsRe = regexp.MustCompile(`^[0-9]{1,10}$`)
+	cardRe        = regexp.MustCompile(`^[0-9A-Fa-f]{0,32}$`)
+)
+
+func digits(lo, hi int) func(string) bool {
+	re := regexp.MustCompile(fmt.Sprintf(`^[0-9]{%d,%d}$`, lo, hi))
+	return func(s string) bool { return s == "" || re.MatchString(s) }
+}
+
+func maxLen(n int) func(string) bool { return func(s string) bool { return len(s) <= n } }
+func email(s string) bool            { return s == "" || emailRe.MatchString(s) }
+func unixSeconds(s string) bool      { return unixSecondsRe.MatchString(s) }
+func treePath(s string) bool         { return strings.HasPrefix(s, "/") && len(s) <= 255 }
+func cardID(s string) bool           { return cardRe.MatchString(s) }
+
+// MaxPhotoBytes bounds an entry's photo field (base64 or a reference).
+const MaxPhotoBytes = 512 << 10
+
+// registry is the full (Verso-class) template: its leaves by path, in
+// template order, and the tree.
+type registry struct {
+	fields  []*field
+	byPath  map[string]*field
+	objects map[string]bool // paths of objects inside an entry: "access", "callPos[1]"
+	arrays  map[string]int  // paths of arrays and their lengths: "callPos" 3
+	root    *node
+}
+
+func newRegistry() *registry {
+	r := &registry{byPath: map[string]*field{}, objects: map[string]bool{}, arrays: map[string]int{}}
+	str := func(valid func(string) bool) func(name string) *node {
+		return func(name string) *node {
+			return &node{name: name, leaf: &field{kind: kindString, def: "", valid: valid}}
+		}
+	}
+	boolean := func(def bool) func(name string) *node {
+		return func(name string) *node { return &node{name: name, leaf: &field{kind: kindBool, def: def}} }
+	}
+	text := str(maxLen(255))
+	obj := func(name string, children ...*node) *node { return &node{name: name, children: children} }
+	arr := func(name string, n int, elem func() *node) *node {
+		a := &node{name: name}
+		for range n {
+			a.elems = append(a.elems, elem())
+		}
+		return a
+	}
+	root := obj("",
+		str(maxLen(36))("uuid"),
+		boolean(false)("deleted"),
+		text("owner"), text("name"), str(maxLen(MaxPhotoBytes))("photo"), str(email)("email"),
+		str(treePath)("treepath"), text("virtNumber"), text("deputy"), text("buttons"),
+		arr("callPos", 3, func() *node {
+			return obj("", text("peer"), text("profiles"), boolean(false)("grouped"), text("ipEye"))
+		}),
+		obj("access",
+			str(unixSeconds)("validFrom"), str(unixSeconds)("validTo"),
+			arr("accessPoints", 2, func() *node { return obj("", boolean(true)("enabled"), text("profiles")) }),
+			boolean(false)("pairingExpired"),
+			text("virtCard"),
+			arr("card", 2, func() *node { return str(cardID)("") }),
+			text("mobkey"), text("fpt"), str(digits(2, 15))("pin"),
+			boolean(false)("accessException"),
+			arr("code", 4, func() *node { return str(digits(2, 16))("") }),
+			text("licensePlates"), text("liftFloors"),
+		),
+	)
+	root.children = append(root.children, &node{name: "timestamp"}) // written by the directory, not a field
+	r.root = root
+	// Defaults the template spells otherwise.
+	r.walk(root, "", "")
+	r.byPath["treepath"].def = "/"
+	r.byPath["access.validFrom"].def = "0"
+	r.byPath["access.validTo"].def = "0"
+	return r
+}
+
+// walk names every leaf with its path and collects it.
+func (r *registry) walk(n *node, path, group string) {
+	switch {
+	case n.leaf != nil:
+		n.leaf.path, n.leaf.group = path, group
+		if n.leaf.valid == nil {
+			n.leaf.valid = func(string) bool { return true }
+		}
+		r.fields = append(r.fields, n.leaf)
+		r.byPath[path] = n.leaf
+	case n.elems != nil:
+		r.arrays[path] = len(n.elems)
+		for i, e := range n.elems {
+			r.walk(e, path+"["+strconv.Itoa(i)+"]", group)
+		}
+	default:
+		if path != "" {
+			r.objects[path] = true
+		}
+		for _, c := range n.children {
+			if c.name == "timestamp" {
+				continue
+			}
+			r.walk(c, join(path, c.name), join(group, c.name))
+		}
+	}
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// Model says which fields a device has. Fields are named by their first
+// path segment ("callPos", "buttons"); a device lacks the whole subtree.
+type Model struct {
+	Name    string
+	Without []string
+}
+
+// VersoModel is the full template of SPEC.md (2N IP Verso class), the
+// default.
+func VersoModel() Model { return Model{Name: "verso"} }
+
+// AccessUnitModel is an access unit: no call positions, buttons, tree
+// path, virtual number or deputy.
+func AccessUnitModel() Model {
+	return Model{Name: "access-unit", Without: []string{"callPos", "buttons", "treepath", "virtNumber", "deputy"}}
+}

@@ -1,0 +1,47 @@
+package directory_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/lintelhq/lintel/directory"
+)
+
+// FuzzEntry: any entry object and field list. Create answers per entry or
+// with a RequestError; Get then returns JSON, whatever the fields named.
+func FuzzEntry(f *testing.F) {
+	f.Add(`{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"ABCD4","access.pin":"hello"}`, `["access.pin"]`)
+	f.Add(`{"access":{"accessPoints":[{"enabled":false},{"profiles":"1"}],"card":["0A",""]},"callPos[2].grouped":true}`, `["callPos.grouped","access"]`)
+	f.Add(`{"albert":"einstein","callPos":{"peer":"x"},"access":[1,2]}`, `[]`)
+	f.Add(`{"access":{"code":["12","34","56","78","90"]},"deleted":true,"timestamp":-1}`, `null`)
+	f.Fuzz(func(t *testing.T, entry, fields string) {
+		d, err := directory.Open(context.Background(), memoryStore())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.Create(context.Background(), []json.RawMessage{json.RawMessage(entry)}, false)
+		var re *directory.RequestError
+		if err != nil {
+			if !errors.As(err, &re) {
+				t.Fatalf("undocumented error %v", err)
+			}
+			return
+		}
+		if len(res.Users) != 1 {
+			t.Fatalf("%d results", len(res.Users))
+		}
+		var sel []string
+		if json.Unmarshal([]byte(fields), &sel) != nil {
+			sel = nil
+		}
+		if res.Users[0].Errors != nil {
+			return
+		}
+		got, err := d.Get(context.Background(), []string{res.Users[0].UUID}, sel)
+		if err != nil || len(got.Users) != 1 || !json.Valid(got.Users[0]) {
+			t.Fatalf("Get: %v %s", err, got.Users)
+		}
+	})
+}
