@@ -1,0 +1,166 @@
+package httpadapter
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/lintelhq/lintel/store"
+)
+
+// AccountType is the panel API's account_type.
+type AccountType string
+
+// The account types: an admin may change data, a manager may read it and
+// ask for decisions.
+const (
+	Admin   AccountType = "admin"
+	Manager AccountType = "manager"
+)
+
+// Account is an authenticated user of the adapter.
+type Account struct {
+	Username string
+	Type     AccountType
+}
+
+// ErrBadCredentials is returned by Accounts for an unknown user or a wrong
+// password.
+var ErrBadCredentials = errors.New("httpadapter: wrong login or password")
+
+// Accounts authenticates the adapter's users; an embedding service can
+// bring its own. The panel API sends the MD5 of the password in hex (the
+// adapter lower-cases it); HTTP Digest needs H(username:realm:password),
+// which a slow password hash cannot give, so Accounts provides it per
+// algorithm ("MD5" or "SHA-256").
+type Accounts interface {
+	CheckPassword(ctx context.Context, username, md5hex string) (Account, error)
+	DigestHA1(ctx context.Context, username, realm, algorithm string) (string, Account, error)
+}
+
+var bucketAccounts = []byte("httpadapter.accounts")
+
+// StoreAccounts keeps accounts in a store: bcrypt over the MD5 hex of the
+// password for the panel API and HTTP Basic, and the Digest HA1 values for
+// one realm. HA1 values are password-equivalent for that realm, as in any
+// Digest server; keep the store private.
+//
+// Every HTTP Basic request checks the bcrypt hash (tens of milliseconds by
+// design); clients that call often should use Digest or the panel API's
+// tokens.
+type StoreAccounts struct {
+	st    store.Store
+	realm string
+	// Cost is the bcrypt cost of passwords Set from now on; New sets
+	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost.
+	Cost int
+}
+
+type storedAccount struct {
+	Type      AccountType `json:"type"`
+	Bcrypt    []byte      `json:"bcrypt"`
+	HA1MD5    string      `json:"ha1_md5"`
+	HA1SHA256 string      `json:"ha1_sha256"`
+}
+
+// NewStoreAccounts returns accounts kept in st for Digest realm realm.
+func NewStoreAccounts(ctx context.Context, st store.Store, realm string) (*StoreAccounts, error) {
+	err := st.Update(ctx, func(tx store.Tx) error { return tx.CreateBucketIfNotExists(bucketAccounts) })
+	if err != nil {
+		return nil, fmt.Errorf("httpadapter: accounts: %w", err)
+	}
+	return &StoreAccounts{st: st, realm: realm, Cost: bcrypt.DefaultCost}, nil
+}
+
+// MD5Hex returns the lower-case hex MD5 of a password, as panel clients
+// send it.
+func MD5Hex(password string) string {
+	sum := md5.Sum([]byte(password))
+	return hex.EncodeToString(sum[:])
+}
+
+// hashHex is H() of RFC 7616 for an algorithm.
+func hashHex(algorithm, s string) string {
+	if algorithm == "SHA-256" {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Set creates or replaces an account.
+func (a *StoreAccounts) Set(ctx context.Context, username string, t AccountType, password string) error {
+	if username == "" || strings.ContainsAny(username, ":\x00") || (t != Admin && t != Manager) {
+		return fmt.Errorf("httpadapter: invalid account %q of type %q", username, t)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(MD5Hex(password)), a.Cost)
+	if err != nil {
+		return err
+	}
+	secret := username + ":" + a.realm + ":" + password
+	rec, err := json.Marshal(storedAccount{Type: t, Bcrypt: h, HA1MD5: hashHex("MD5", secret), HA1SHA256: hashHex("SHA-256", secret)})
+	if err != nil {
+		return err
+	}
+	return a.st.Update(ctx, func(tx store.Tx) error { return tx.Put(bucketAccounts, []byte(username), rec) })
+}
+
+// Exists reports whether any account exists.
+func (a *StoreAccounts) Exists(ctx context.Context) (bool, error) {
+	found := false
+	err := a.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(bucketAccounts, nil, func(_, _ []byte) error { found = true; return store.ErrStopScan })
+	})
+	return found, err
+}
+
+func (a *StoreAccounts) load(ctx context.Context, username string) (storedAccount, error) {
+	var rec storedAccount
+	err := a.st.View(ctx, func(tx store.Tx) error {
+		raw, err := tx.Get(bucketAccounts, []byte(username))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrBadCredentials
+		}
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, &rec)
+	})
+	return rec, err
+}
+
+// CheckPassword checks the MD5 hex of a password against the bcrypt hash.
+func (a *StoreAccounts) CheckPassword(ctx context.Context, username, md5hex string) (Account, error) {
+	rec, err := a.load(ctx, username)
+	if err != nil {
+		return Account{}, err
+	}
+	if bcrypt.CompareHashAndPassword(rec.Bcrypt, []byte(strings.ToLower(md5hex))) != nil {
+		return Account{}, ErrBadCredentials
+	}
+	return Account{Username: username, Type: rec.Type}, nil
+}
+
+// DigestHA1 returns the stored HA1 for the realm and algorithm.
+func (a *StoreAccounts) DigestHA1(ctx context.Context, username, realm, algorithm string) (string, Account, error) {
+	if realm != a.realm {
+		return "", Account{}, ErrBadCredentials
+	}
+	rec, err := a.load(ctx, username)
+	if err != nil {
+		return "", Account{}, err
+	}
+	ha1 := rec.HA1MD5
+	if algorithm == "SHA-256" {
+		ha1 = rec.HA1SHA256
+	}
+	return ha1, Account{Username: username, Type: rec.Type}, nil
+}

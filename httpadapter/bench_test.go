@@ -1,0 +1,102 @@
+package httpadapter_test
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/lintelhq/lintel/httpadapter"
+	"github.com/lintelhq/lintel/store/file"
+)
+
+// BenchmarkPostUsers10000File posts one batch of 10,000 users to the
+// adapter over loopback, on the file store.
+func BenchmarkPostUsers10000File(b *testing.B) {
+	st, err := file.Open(filepath.Join(b.TempDir(), "lintel.db"), nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { st.Close() })
+	e := newEnv(b, st, httpadapter.Limits{})
+	token := e.login("admin", adminPassword)
+	var body strings.Builder
+	body.WriteString(`{"list_items":[`)
+	for i := range 10_000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, `{"link_id":"00000000-0000-4000-8000-%012d","name":"Resident %d","auth_factors":["card"],"lock_number":0}`, i, i)
+	}
+	body.WriteString(`]}`)
+	payload := body.String()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/access/users/link/update", strings.NewReader(payload))
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			b.Fatal(err, res.StatusCode)
+		}
+		res.Body.Close()
+	}
+	b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkDecideRouteConcurrent sends decisions from 16 clients at once
+// and reports requests per second and the 99th percentile latency.
+func BenchmarkDecideRouteConcurrent(b *testing.B) {
+	e := newEnv(b, nil, httpadapter.Limits{})
+	token := e.login("admin", adminPassword)
+	var items []string
+	for i := range 1000 {
+		items = append(items, fmt.Sprintf(`{"link_id":"00000000-0000-4000-8000-%012d","identifier_type":"card","identifier_number":"%d","valid":{"time":{"is_permanent":true},"passes":{"is_permanent":true}}}`, i, i+1))
+	}
+	r := e.do("POST", "/api/v1/access/identifiers/link/update", `{"list_items":[`+strings.Join(items, ",")+`]}`, bearer(token))
+	require.Equal(b, 200, r.status)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	const clients = 16
+	var mu sync.Mutex
+	var latencies []time.Duration
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := range next {
+				req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/access/decide",
+					strings.NewReader(fmt.Sprintf(`{"identifier_type":"card","identifier_number":"%d","lock":1}`, i%1000+1)))
+				req.Header.Set("Authorization", "Bearer "+token)
+				start := time.Now()
+				res, err := client.Do(req)
+				if err != nil || res.StatusCode != 200 {
+					b.Error(err)
+					return
+				}
+				res.Body.Close()
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	for i := 0; i < b.N; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	b.StopTimer()
+	slices.Sort(latencies)
+	if len(latencies) > 0 {
+		b.ReportMetric(float64(len(latencies))/b.Elapsed().Seconds(), "req/s")
+		b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds()), "p99-µs")
+	}
+}
