@@ -4,6 +4,7 @@
 //	go run ./examples/server                      # 127.0.0.1:8080, data in ./lintel-data
 //	go run ./examples/server -admin-password s3cret -zone Europe/Prague
 //	go run ./examples/server -memory -addr 127.0.0.1:9000
+//	go run ./examples/server -postgres postgres://lintel@db/lintel  # several servers, one database
 //
 // On the first start without -admin-password (or LINTEL_ADMIN_PASSWORD) it
 // makes an admin password, prints it once and keeps only its hashes. With a
@@ -35,6 +36,7 @@ import (
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/file"
 	"github.com/lintelhq/lintel/store/memory"
+	"github.com/lintelhq/lintel/store/postgres"
 )
 
 func main() {
@@ -54,6 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	data := fs.String("data", "./lintel-data", "folder of the file store")
 	inMemory := fs.Bool("memory", false, "keep everything in memory (lost at exit) instead of -data")
+	pgURL := fs.String("postgres", "", "keep the data in this PostgreSQL database instead of -data (also LINTEL_POSTGRES_URL)")
 	adminPassword := fs.String("admin-password", "", "set the admin password (also LINTEL_ADMIN_PASSWORD)")
 	zone := fs.String("zone", "UTC", "the panel's time zone, in which time profiles are read")
 	if err := fs.Parse(args); err != nil {
@@ -62,13 +65,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if *adminPassword == "" {
 		*adminPassword = getenv("LINTEL_ADMIN_PASSWORD")
 	}
+	if *pgURL == "" {
+		*pgURL = getenv("LINTEL_POSTGRES_URL")
+	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	loc, err := time.LoadLocation(*zone)
 	if err != nil {
 		return fmt.Errorf("-zone: %w", err)
 	}
 
-	st, where, err := openStore(*inMemory, *data)
+	st, where, err := openStore(ctx, *inMemory, *pgURL, *data)
 	if err != nil {
 		return err
 	}
@@ -121,9 +127,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	return nil
 }
 
-func openStore(inMemory bool, data string) (store.Store, string, error) {
-	if inMemory {
+func openStore(ctx context.Context, inMemory bool, pgURL, data string) (store.Store, string, error) {
+	switch {
+	case inMemory:
 		return memory.New(), "data in memory", nil
+	case pgURL != "":
+		st, err := postgres.Open(ctx, pgURL, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		return st, "data in PostgreSQL", nil
 	}
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, "", err

@@ -28,6 +28,7 @@ func startServer(t *testing.T, args ...string) (addr string, stdout *bufio.Reade
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
 	cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
+	cmd.Env = cleanEnv()
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
@@ -42,6 +43,18 @@ func startServer(t *testing.T, args ...string) (addr string, stdout *bufio.Reade
 			return m[1], stdout, cmd
 		}
 	}
+}
+
+// cleanEnv is the test's environment without LINTEL_* settings, so that
+// the server under test uses the file store and no preset password.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LINTEL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // TestREADMEWalkthrough runs the README's curl walk-through against the
@@ -84,6 +97,7 @@ func TestFirstStartPasswordAndGracefulShutdown(t *testing.T) {
 	require.NoError(t, build.Run())
 	start := func() (*exec.Cmd, *bufio.Reader, string) {
 		cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data)
+		cmd.Env = cleanEnv()
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -154,4 +168,34 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	all := strings.Join(seen, "\n")
 	assert.Contains(t, all, "lintel: stopped")
 	assert.NotContains(t, all, "shown once", "a password from the environment is not printed")
+}
+
+// TestPostgresFlag starts the server on the PostgreSQL database of
+// LINTEL_POSTGRES_URL (skipped without one, as store/postgres's tests are).
+func TestPostgresFlag(t *testing.T) {
+	url := os.Getenv("LINTEL_POSTGRES_URL")
+	if url == "" {
+		t.Skip("set LINTEL_POSTGRES_URL to run the server on PostgreSQL")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-admin-password", "pw"}, pw, func(k string) string {
+			if k == "LINTEL_POSTGRES_URL" {
+				return url
+			}
+			return ""
+		})
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "listening on") {
+			assert.Contains(t, lines.Text(), "data in PostgreSQL")
+			cancel()
+		}
+	}
+	assert.NoError(t, <-done)
 }
