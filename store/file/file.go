@@ -92,16 +92,26 @@ func Open(path string, opts *Options) (*Store, error) {
 // Path returns the path of the file.
 func (s *Store) Path() string { return s.db.Path() }
 
-// View runs fn in a read-only bbolt transaction.
-func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+// enter checks ctx and takes the close lock for a transaction; on success
+// the caller releases it with s.closing.RUnlock.
+func (s *Store) enter(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.closing.RLock()
-	defer s.closing.RUnlock()
 	if s.closed {
+		s.closing.RUnlock()
 		return store.ErrClosed
 	}
+	return nil
+}
+
+// View runs fn in a read-only bbolt transaction.
+func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := s.enter(ctx); err != nil {
+		return err
+	}
+	defer s.closing.RUnlock()
 	btx, err := s.db.Begin(false)
 	if err != nil {
 		return fmt.Errorf("file: begin: %w", err)
@@ -117,14 +127,10 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Update runs fn in the read-write bbolt transaction and commits it, with
 // one fsync, when fn returns nil and ctx is not done.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.enter(ctx); err != nil {
 		return err
 	}
-	s.closing.RLock()
 	defer s.closing.RUnlock()
-	if s.closed {
-		return store.ErrClosed
-	}
 	btx, err := s.db.Begin(true)
 	if err != nil {
 		return fmt.Errorf("file: begin: %w", err)

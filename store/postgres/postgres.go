@@ -202,7 +202,12 @@ func newQueries(sc string) queries {
 	}
 }
 
-func (s *Store) enter() error {
+// enter checks ctx and takes the close lock for a transaction; on success
+// the caller releases it with s.closing.RUnlock.
+func (s *Store) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s.closing.RLock()
 	if s.closed {
 		s.closing.RUnlock()
@@ -213,10 +218,7 @@ func (s *Store) enter() error {
 
 // View runs fn in a read-only REPEATABLE READ transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.enter(ctx); err != nil {
 		return err
 	}
 	defer s.closing.RUnlock()
@@ -234,10 +236,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update runs fn in a SERIALIZABLE transaction, retrying conflicts.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.enter(); err != nil {
+	if err := s.enter(ctx); err != nil {
 		return err
 	}
 	defer s.closing.RUnlock()
