@@ -19,10 +19,12 @@
 // What each one owns:
 //
 //   - [github.com/lintelhq/lintel/store] is a small transactional key-value
-//     interface with named buckets and ordered keys. Two backends implement
-//     it: store/memory, a copy-on-write B-tree for tests and embedded use,
-//     and store/file, a single bbolt file with one fsync per commit. Every
-//     backend passes the one conformance suite in store/storetest.
+//     interface with named buckets and ordered keys. Three backends
+//     implement it: store/memory, a copy-on-write B-tree for tests and
+//     embedded use; store/file, a single bbolt file with one fsync per
+//     commit; and store/postgres, for several servers sharing one
+//     PostgreSQL database. Every backend passes the one conformance suite
+//     in store/storetest.
 //   - [github.com/lintelhq/lintel/timeprofile] validates the panel's time
 //     profiles with the vendor's own messages, compiles them to an rrule-go
 //     rule (the reference) and to a schedule that answers Active(t) by
@@ -39,6 +41,11 @@
 //   - [github.com/lintelhq/lintel/httpadapter] serves both vendors' HTTP APIs
 //     byte for byte on top of access and directory; it is optional.
 //   - examples/server is the runnable server: go run ./examples/server.
+//
+// Several Services or Directories may share one store, in one process or
+// several: what must agree between them (access's generation counter, the
+// directory's series and timestamps, pass counts) lives in the store and
+// is read in each transaction, never only in memory.
 //
 // # Rules that hold in every package
 //

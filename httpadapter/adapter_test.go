@@ -463,3 +463,22 @@ func TestDefaultBcryptCost(t *testing.T) {
 	assert.ErrorIs(t, err, httpadapter.ErrBadCredentials)
 	assert.Error(t, accounts.Set(ctx, "a:b", httpadapter.Admin, "pw"), "a colon would break Digest")
 }
+
+func TestListTooLong(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	svc, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}), access.WithMaxBatch(2))
+	require.NoError(t, err)
+	accounts, err := httpadapter.NewStoreAccounts(ctx, st, "lintel")
+	require.NoError(t, err)
+	accounts.Cost = bcrypt.MinCost
+	require.NoError(t, accounts.Set(ctx, "admin", httpadapter.Admin, adminPassword))
+	srv := httptest.NewServer(httpadapter.New(httpadapter.Config{Access: svc, Accounts: accounts}))
+	defer srv.Close()
+	e := &env{t: t, srv: srv}
+	e.spec = e.loadSpec()
+	admin := bearer(e.login("admin", adminPassword))
+	r := e.do("POST", "/api/v1/access/users/link/delete", `{"link_ids":["a","b","c"]}`, admin)
+	assert.Equal(t, 400, r.status)
+	assert.JSONEq(t, `{"error":"List is too long: 3, at most 2"}`, r.body)
+}
