@@ -93,7 +93,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	if opts != nil {
 		o = *opts
 	}
-	o.Schema = cmp(o.Schema, "lintel")
+	o.Schema = orDefault(o.Schema, "lintel")
 	if !schemaName.MatchString(o.Schema) {
 		return nil, fmt.Errorf("postgres: schema name %q: lower-case letters, digits and _ only", o.Schema)
 	}
@@ -110,7 +110,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 	return s, nil
 }
 
-func cmp(v, def string) string {
+func orDefault(v, def string) string {
 	if v == "" {
 		return def
 	}
@@ -136,7 +136,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrating: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit, a no-op
 	steps := []string{
 		`SELECT pg_advisory_xact_lock(hashtext('lintel-migrate-' || $1))`,
 		`CREATE SCHEMA IF NOT EXISTS ` + sc,
