@@ -20,27 +20,29 @@ import (
 )
 
 // startServer builds the server binary, starts it on a free loopback port
-// with a fresh data folder and returns its address.
-func startServer(t *testing.T, args ...string) (addr string, stdout *bufio.Reader, cmd *exec.Cmd) {
+// with a fresh data folder and returns its address; the test's cleanup
+// stops it.
+func startServer(t *testing.T, args ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "lintel-server")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
-	cmd = exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir()}, args...)...)
 	cmd.Env = cleanEnv()
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	stdout = bufio.NewReader(out)
+	stdout := bufio.NewReader(out)
 	listening := regexp.MustCompile(`listening on http://(\S+),`)
 	for {
 		line, err := stdout.ReadString('\n')
 		require.NoError(t, err, "the server stopped before listening")
 		if m := listening.FindStringSubmatch(line); m != nil {
-			return m[1], stdout, cmd
+			go func() { _, _ = io.Copy(io.Discard, stdout) }() // its request log must never fill the pipe
+			return m[1]
 		}
 	}
 }
@@ -67,7 +69,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	require.NoError(t, err)
 	block := regexp.MustCompile("(?s)<!-- walkthrough:start -->.*?```sh\n(.*?)```.*?<!-- walkthrough:end -->").FindSubmatch(readme)
 	require.NotNil(t, block, "the README has a walk-through block")
-	addr, _, _ := startServer(t, "-admin-password", "secret")
+	addr := startServer(t, "-admin-password", "secret")
 	script := strings.ReplaceAll(string(block[1]), "127.0.0.1:8080", addr)
 	// Each command's output on its own line, so the checks below can see them.
 	script = strings.ReplaceAll(script, "\ncurl ", "\necho; curl ")
