@@ -414,3 +414,26 @@ func TestLiftRules(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, rules, 1)
 }
+
+func TestIdentifierLimitsFollowDeletesAndTypeChanges(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t, access.WithCapabilities(access.Capabilities{FaceID: true, MaxIdentifiers: 2, MaxFaceIdentifiers: 1}))
+	faceOf := func(linkID string) access.Identifier {
+		id := card(linkID, "face")
+		id.Type = access.FaceID
+		return id
+	}
+	rs, err := s.UpsertIdentifiers(ctx, []access.Identifier{faceOf(seedA), card(seedB, "1"), card(other, "2")})
+	require.NoError(t, err)
+	assert.Equal(t, []access.ExtendedInfo{access.Created, access.Created, access.NumberOfIdentifiersExceeded},
+		[]access.ExtendedInfo{rs[0].ExtendedInfo, rs[1].ExtendedInfo, rs[2].ExtendedInfo})
+	_, err = s.DeleteIdentifiers(ctx, []string{seedB})
+	require.NoError(t, err)
+	rs, err = s.UpsertIdentifiers(ctx, []access.Identifier{faceOf(other)})
+	require.NoError(t, err)
+	assert.Equal(t, access.NumberOfFaceIdentifiersExceeded, rs[0].ExtendedInfo, "the face slot is taken")
+	rs, err = s.UpsertIdentifiers(ctx, []access.Identifier{card(seedA, "3"), faceOf(other)})
+	require.NoError(t, err)
+	assert.Equal(t, []access.ExtendedInfo{access.Updated, access.Created}, []access.ExtendedInfo{rs[0].ExtendedInfo, rs[1].ExtendedInfo},
+		"turning the face into a card frees the face slot")
+}

@@ -70,7 +70,7 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 	var results []Result
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		results = make([]Result, 0, len(ids))
-		counts, err := s.countIdentifiers(tx)
+		counts, err := readCounts(tx)
 		if err != nil {
 			return err
 		}
@@ -85,6 +85,9 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 			}
 			results = append(results, rs...)
 		}
+		if err := writeCounts(tx, counts); err != nil {
+			return err
+		}
 		return bumpGeneration(tx)
 	})
 	if err != nil {
@@ -93,28 +96,39 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 	return results, nil
 }
 
+// identifierCounts are the stored identifiers, all and faces, kept in the
+// meta bucket and changed by every create, delete and change of type, so
+// that the capability limits cost two reads per batch, not a scan.
 type identifierCounts struct{ all, faces int }
 
-// countIdentifiers counts the stored identifiers, when a limit needs it.
-func (s *Service) countIdentifiers(tx store.Tx) (identifierCounts, error) {
+var (
+	keyCountAll   = []byte("count.identifiers")
+	keyCountFaces = []byte("count.faces")
+)
+
+func readCounts(tx store.Tx) (identifierCounts, error) {
 	var c identifierCounts
-	if s.cfg.caps.MaxIdentifiers == 0 && s.cfg.caps.MaxFaceIdentifiers == 0 {
-		return c, nil
+	for _, f := range []struct {
+		key []byte
+		dst *int
+	}{{keyCountAll, &c.all}, {keyCountFaces, &c.faces}} {
+		v, err := tx.Get(bucketMeta, f.key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return c, err
+		default:
+			*f.dst = int(binary.BigEndian.Uint64(v))
+		}
 	}
-	err := tx.Scan(bucketIdentifiers, nil, func(_, v []byte) error {
-		c.all++
-		var id struct {
-			Type IdentifierType `json:"identifier_type"`
-		}
-		if err := json.Unmarshal(v, &id); err != nil {
-			return err
-		}
-		if id.Type == FaceID {
-			c.faces++
-		}
-		return nil
-	})
-	return c, err
+	return c, nil
+}
+
+func writeCounts(tx store.Tx, c identifierCounts) error {
+	if err := tx.Put(bucketMeta, keyCountAll, binary.BigEndian.AppendUint64(nil, uint64(max(c.all, 0)))); err != nil {
+		return err
+	}
+	return tx.Put(bucketMeta, keyCountFaces, binary.BigEndian.AppendUint64(nil, uint64(max(c.faces, 0))))
 }
 
 func numberKey(t IdentifierType, normalized string) []byte { return indexKey(string(t), normalized) }
@@ -153,6 +167,8 @@ func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, co
 			return fail(NumberOfFaceIdentifiersExceeded)
 		}
 		counts.faces++
+	} else if id.Type != FaceID && old.Type == FaceID {
+		counts.faces--
 	}
 	if found {
 		if err := unindexIdentifier(tx, old); err != nil {
@@ -247,6 +263,17 @@ func (s *Service) DeleteIdentifiers(ctx context.Context, linkIDs []string) ([]Re
 			return fmt.Errorf("access: decoding identifier: %w", err)
 		}
 		if err := tx.Delete(bucketPasses, []byte(id)); err != nil {
+			return err
+		}
+		counts, err := readCounts(tx)
+		if err != nil {
+			return err
+		}
+		counts.all--
+		if ident.Type == FaceID {
+			counts.faces--
+		}
+		if err := writeCounts(tx, counts); err != nil {
 			return err
 		}
 		return unindexIdentifier(tx, ident)
