@@ -22,8 +22,10 @@
 // valid only until the transaction ends and must not be modified; copy them
 // to keep them. Put copies its arguments, so the caller may reuse them.
 //
-// Backends live in sub-packages: store/memory (an ordered in-memory tree)
-// and store/file (a single bbolt file). Domain packages keep their own
+// Backends live in sub-packages: store/memory (an ordered in-memory tree),
+// store/file (a single bbolt file) and store/postgres (PostgreSQL, for
+// several servers). A Gate gives a backend the Close-waits-for-
+// transactions behaviour the contract asks for. Domain packages keep their own
 // secondary indexes in buckets of their own, written in the same transaction
 // as the records they index.
 package store
@@ -32,6 +34,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync"
 )
 
 // Errors returned by backends. Backends wrap them with context; test with
@@ -119,4 +122,40 @@ func PrefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// Gate is for backends: it admits transactions until Close, and lets
+// Close wait for those in progress. The zero value is open.
+type Gate struct {
+	mu     sync.RWMutex
+	closed bool
+}
+
+// Enter checks ctx and admits a transaction, or returns ctx's error or
+// ErrClosed. Call Leave when an admitted transaction ends.
+func (g *Gate) Enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Leave ends a transaction that Enter admitted.
+func (g *Gate) Leave() { g.mu.RUnlock() }
+
+// Close waits for admitted transactions and refuses new ones. It reports
+// whether this call closed the gate (false when it was closed already).
+func (g *Gate) Close() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.closed = true
+	return true
 }

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -49,10 +48,9 @@ type Options struct {
 
 // Store is a store.Store in one bbolt file.
 type Store struct {
-	db      *bolt.DB
-	log     *slog.Logger
-	closing sync.RWMutex // Close waits for transactions in progress
-	closed  bool         // guarded by closing
+	db   *bolt.DB
+	log  *slog.Logger
+	gate store.Gate // Close waits for transactions in progress
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,26 +90,12 @@ func Open(path string, opts *Options) (*Store, error) {
 // Path returns the path of the file.
 func (s *Store) Path() string { return s.db.Path() }
 
-// enter checks ctx and takes the close lock for a transaction; on success
-// the caller releases it with s.closing.RUnlock.
-func (s *Store) enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.closing.RLock()
-	if s.closed {
-		s.closing.RUnlock()
-		return store.ErrClosed
-	}
-	return nil
-}
-
 // View runs fn in a read-only bbolt transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.closing.RUnlock()
+	defer s.gate.Leave()
 	btx, err := s.db.Begin(false)
 	if err != nil {
 		return fmt.Errorf("file: begin: %w", err)
@@ -127,10 +111,10 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Update runs fn in the read-write bbolt transaction and commits it, with
 // one fsync, when fn returns nil and ctx is not done.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.closing.RUnlock()
+	defer s.gate.Leave()
 	btx, err := s.db.Begin(true)
 	if err != nil {
 		return fmt.Errorf("file: begin: %w", err)
@@ -160,12 +144,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // Close waits for transactions in progress, then closes the file. Later
 // calls return store.ErrClosed; a second Close returns nil.
 func (s *Store) Close() error {
-	s.closing.Lock()
-	defer s.closing.Unlock()
-	if s.closed {
+	if !s.gate.Close() {
 		return nil
 	}
-	s.closed = true
 	s.log.Debug("store closed", "path", s.db.Path())
 	return s.db.Close()
 }

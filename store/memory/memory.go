@@ -43,8 +43,7 @@ type snapshot struct {
 type Store struct {
 	writer  sync.Mutex               // one Update at a time
 	current atomic.Pointer[snapshot] // the last committed state
-	closing sync.RWMutex             // Close waits for transactions in progress
-	closed  atomic.Bool
+	gate    store.Gate               // Close waits for transactions in progress
 }
 
 var _ store.Store = (*Store)(nil)
@@ -58,16 +57,10 @@ func New() *Store {
 
 // View runs fn in a read-only transaction over the last committed state.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	if !s.closing.TryRLock() {
-		return store.ErrClosed // Close holds the lock: it has begun
-	}
-	defer s.closing.RUnlock()
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
+	defer s.gate.Leave()
 	tx := &tx{snap: s.current.Load()}
 	defer tx.end()
 	return fn(tx)
@@ -76,18 +69,12 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Update runs fn in the read-write transaction and publishes its writes
 // when fn returns nil and ctx is not done.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	if !s.closing.TryRLock() {
-		return store.ErrClosed
-	}
-	defer s.closing.RUnlock()
+	defer s.gate.Leave()
 	s.writer.Lock()
 	defer s.writer.Unlock()
-	if s.closed.Load() {
-		return store.ErrClosed
-	}
 	base := s.current.Load()
 	tx := &tx{snap: base, writable: true}
 	defer tx.end()
@@ -106,9 +93,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // Close waits for transactions in progress and makes later calls return
 // store.ErrClosed. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closed.Store(true)
-	s.closing.Lock()
-	defer s.closing.Unlock()
+	if !s.gate.Close() {
+		return nil
+	}
 	s.current.Store(&snapshot{buckets: map[string]*btree.BTreeG[item]{}})
 	return nil
 }

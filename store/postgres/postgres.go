@@ -29,7 +29,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,8 +62,7 @@ type Store struct {
 	ownPool bool
 	opts    Options
 	q       queries
-	closing sync.RWMutex
-	closed  bool
+	gate    store.Gate // Close waits for transactions in progress
 }
 
 var _ store.Store = (*Store)(nil)
@@ -202,26 +200,12 @@ func newQueries(sc string) queries {
 	}
 }
 
-// enter checks ctx and takes the close lock for a transaction; on success
-// the caller releases it with s.closing.RUnlock.
-func (s *Store) enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.closing.RLock()
-	if s.closed {
-		s.closing.RUnlock()
-		return store.ErrClosed
-	}
-	return nil
-}
-
 // View runs fn in a read-only REPEATABLE READ transaction.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.closing.RUnlock()
+	defer s.gate.Leave()
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
@@ -236,10 +220,10 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 
 // Update runs fn in a SERIALIZABLE transaction, retrying conflicts.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.enter(ctx); err != nil {
+	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
-	defer s.closing.RUnlock()
+	defer s.gate.Leave()
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := s.updateOnce(ctx, fn)
@@ -297,12 +281,9 @@ func (s *Store) updateOnce(ctx context.Context, fn func(store.Tx) error) error {
 // Close waits for transactions in progress and closes the pool if the
 // store opened it. Later calls return store.ErrClosed.
 func (s *Store) Close() error {
-	s.closing.Lock()
-	defer s.closing.Unlock()
-	if s.closed {
+	if !s.gate.Close() {
 		return nil
 	}
-	s.closed = true
 	if s.ownPool {
 		s.pool.Close()
 	}
