@@ -24,7 +24,7 @@
 //
 // Backends live in sub-packages: store/memory (an ordered in-memory tree),
 // store/file (a single bbolt file) and store/postgres (PostgreSQL, for
-// several servers). A Gate gives a backend the Close-waits-for- transactions
+// several servers). A Gate gives a backend the close-waits-for-transactions
 // behaviour the contract asks for. Domain packages keep their own secondary
 // indexes in buckets of their own, written in the same transaction as the
 // records they index.
