@@ -14,20 +14,32 @@ var ErrNoFace = errors.New("face: no face recognized")
 
 // Defaults of Config.
 const (
-	// DefaultMinScore is pigo's customary confidence threshold.
+	// DefaultMinScore is the threshold pigo's own command and examples
+	// apply to clustered detections, whose scores are sums (the sample
+	// photo's face scores about 260).
 	DefaultMinScore = 5.0
 	// DefaultMinFaceSize is the smallest face, in pixels across in the
 	// photo, that panels recognise reliably.
 	DefaultMinFaceSize = 100
 )
 
-// Config sets the enrolment policy. Zero fields take the defaults.
+// Config sets the enrolment policy. Zero (or negative) fields take the
+// defaults named beside them.
 type Config struct {
-	MaxPayloadBytes int      // DefaultMaxPayloadBytes
-	MaxPixels       int      // DefaultMaxPixels
-	MinScore        float32  // DefaultMinScore
-	MinFaceSize     int      // DefaultMinFaceSize
-	Detector        Detector // a PigoDetector with DefaultDetectSize and MinFaceSize
+	MaxPayloadBytes int     // DefaultMaxPayloadBytes: longest payload, in bytes of base64
+	MaxPixels       int     // DefaultMaxPixels: most pixels the image header may declare
+	MinScore        float32 // DefaultMinScore: least detector score of an enrolled face
+	MinFaceSize     int     // DefaultMinFaceSize: least width of an enrolled face, in the photo's pixels
+
+	// Detector finds the faces; nil means a PigoDetector built with
+	// DetectSize and MinFaceSize.
+	Detector Detector
+	// DetectSize is the longest side a photo is shrunk to before the
+	// default detector runs (DefaultDetectSize); it is unused with another
+	// Detector. In a larger photo the smallest face found is
+	// 20 x ceil(longest side / DetectSize) pixels: raise it to find smaller
+	// faces in large photos, at the cost of time.
+	DetectSize int
 }
 
 // Enrollment is the result of a successful Check.
@@ -45,8 +57,8 @@ type Checker struct {
 }
 
 // NewChecker returns a Checker with cfg's policy; with no Detector given it
-// unpacks pigo's cascade, once, into a PigoDetector that skips faces
-// smaller than MinFaceSize.
+// unpacks pigo's cascade, once, into a PigoDetector that shrinks photos to
+// DetectSize and skips faces smaller than MinFaceSize.
 func NewChecker(cfg Config) (*Checker, error) {
 	if cfg.MaxPayloadBytes <= 0 {
 		cfg.MaxPayloadBytes = DefaultMaxPayloadBytes
@@ -61,7 +73,7 @@ func NewChecker(cfg Config) (*Checker, error) {
 		cfg.MinFaceSize = DefaultMinFaceSize
 	}
 	if cfg.Detector == nil {
-		d, err := NewPigoDetector(0, cfg.MinFaceSize)
+		d, err := NewPigoDetector(cfg.DetectSize, cfg.MinFaceSize)
 		if err != nil {
 			return nil, err
 		}
@@ -73,13 +85,17 @@ func NewChecker(cfg Config) (*Checker, error) {
 // Check decodes payload (see Decode) and returns the largest face whose
 // score is at least MinScore and whose square is at least MinFaceSize
 // pixels across. A payload that does not decode is ErrBadImage; a photo
-// without such a face is ErrNoFace; a done context is its error.
+// without such a face is ErrNoFace. The context is checked between the
+// stages (base64, header, pixels, detection); a done one is its error.
 func (c *Checker) Check(ctx context.Context, payload string) (Enrollment, error) {
 	if err := ctx.Err(); err != nil {
 		return Enrollment{}, err
 	}
-	img, format, err := Decode(payload, c.cfg.MaxPayloadBytes, c.cfg.MaxPixels)
+	img, format, err := Decode(ctx, payload, c.cfg.MaxPayloadBytes, c.cfg.MaxPixels)
 	if err != nil {
+		return Enrollment{}, err
+	}
+	if err := ctx.Err(); err != nil {
 		return Enrollment{}, err
 	}
 	faces, err := c.cfg.Detector.Detect(ctx, img)

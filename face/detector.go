@@ -5,7 +5,6 @@ import (
 	_ "embed" // the cascade
 	"fmt"
 	"image"
-	"math"
 
 	pigo "github.com/esimov/pigo/core"
 )
@@ -34,10 +33,21 @@ type Detector interface {
 // shrinks a photo before detection.
 const DefaultDetectSize = 480
 
-// PigoDetector detects faces with pigo's cascade. Photos larger than
-// DetectSize on their longest side are shrunk first (by box averaging
-// of whole pixel blocks), so detection time does not grow with camera
-// resolution; faces are reported in the original image's coordinates.
+// minWindow is the smallest square, in pixels of the shrunk image, on
+// which pigo's cascade is run.
+const minWindow = 20
+
+// PigoDetector detects faces with pigo's cascade. A photo longer than
+// DetectSize on its longest side is first shrunk by a whole factor k (the
+// smallest that fits it within DetectSize), each output pixel averaging a
+// k x k block, so detection time does not grow with camera resolution;
+// faces are reported in the original image's coordinates. The smallest
+// face it can find is therefore 20 x k pixels: 20 up to DetectSize, 180
+// for a 4032x3024 photo with the default DetectSize.
+//
+// The cascade runs with pigo's customary parameters: windows move by a
+// tenth of their size and grow by a tenth, and detections overlapping by
+// more than 20% (intersection over union) are merged, their scores added.
 type PigoDetector struct {
 	classifier *pigo.Pigo
 	detectSize int
@@ -49,7 +59,7 @@ type PigoDetector struct {
 // minFace is the smallest face, in the photo's pixels, worth looking for;
 // the detector skips smaller windows (at most a fifth smaller, to allow for
 // the cascade's imprecise sizes), which is most of the work. minFace <= 0
-// looks for every face pigo can find (20 pixels after shrinking).
+// looks for every face pigo can find.
 func NewPigoDetector(detectSize, minFace int) (*PigoDetector, error) {
 	if detectSize <= 0 {
 		detectSize = DefaultDetectSize
@@ -62,22 +72,21 @@ func NewPigoDetector(detectSize, minFace int) (*PigoDetector, error) {
 }
 
 // Detect returns the faces pigo finds, clustered, in no particular order.
+// A done context is returned as ctx.Err().
 func (d *PigoDetector) Detect(ctx context.Context, img image.Image) ([]Face, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	b := img.Bounds()
-	factor := max(1, int(math.Ceil(float64(max(b.Dx(), b.Dy()))/float64(d.detectSize))))
-	gray, cols, rows := grayscale(img, factor)
-	if cols < 20 || rows < 20 {
-		return nil, nil
+	longest := max(b.Dx(), b.Dy())
+	factor := max(1, (longest+d.detectSize-1)/d.detectSize)
+	minSize := max(minWindow, d.minFace*4/5/factor)
+	if minSize > min(b.Dx(), b.Dy())/factor {
+		return nil, nil // no face that large fits
 	}
+	gray, cols, rows := grayscale(img, factor)
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	minSize := max(20, d.minFace*4/5/factor)
-	if minSize > min(cols, rows) {
-		return nil, nil // no face that large fits
 	}
 	dets := d.classifier.RunCascade(pigo.CascadeParams{
 		MinSize:     minSize,
@@ -99,38 +108,68 @@ func (d *PigoDetector) Detect(ctx context.Context, img image.Image) ([]Face, err
 	return faces, nil
 }
 
-// grayscale converts img to 8-bit luma, averaging factor x factor blocks.
-// JPEG photos (YCbCr) and grey images are read directly from their luma
-// plane; other images go through their colour model.
+// grayscale converts img to 8-bit luma, each output pixel averaging a
+// factor x factor block; the right and bottom pixels that do not fill a
+// block are dropped.
 func grayscale(img image.Image, factor int) (pix []uint8, cols, rows int) {
 	b := img.Bounds()
 	cols, rows = b.Dx()/factor, b.Dy()/factor
 	pix = make([]uint8, cols*rows)
-	var luma func(x, y int) uint32
-	switch m := img.(type) {
-	case *image.YCbCr:
-		luma = func(x, y int) uint32 { return uint32(m.Y[m.YOffset(x, y)]) }
-	case *image.Gray:
-		luma = func(x, y int) uint32 { return uint32(m.Pix[m.PixOffset(x, y)]) }
-	default:
-		luma = func(x, y int) uint32 {
-			r, g, bl, _ := m.At(x, y).RGBA()
-			// ITU-R BT.601, as image/color's Gray model, on 16-bit channels.
-			return (19595*r + 38470*g + 7471*bl + 1<<15) >> 24
-		}
-	}
+	line := make([]uint8, cols*factor)
+	sums := make([]uint32, cols)
 	area := uint32(factor * factor)
 	for y := range rows {
-		for x := range cols {
-			var sum uint32
-			x0, y0 := b.Min.X+x*factor, b.Min.Y+y*factor
-			for dy := range factor {
-				for dx := range factor {
-					sum += luma(x0+dx, y0+dy)
+		clear(sums)
+		for dy := range factor {
+			lumaRow(img, b.Min.X, b.Min.Y+y*factor+dy, line)
+			for x := range sums {
+				for _, v := range line[x*factor : (x+1)*factor] {
+					sums[x] += uint32(v)
 				}
 			}
-			pix[y*cols+x] = uint8(sum / area)
+		}
+		out := pix[y*cols : (y+1)*cols]
+		for x, s := range sums {
+			out[x] = uint8(s / area)
 		}
 	}
 	return pix, cols, rows
+}
+
+// lumaRow fills dst with the luma of the len(dst) pixels of img's row y
+// from x0 on. JPEG photos (YCbCr) and grey images are copied from their
+// luma plane; 8-bit RGBA and NRGBA images, what PNG photos decode to, are
+// read from their pixels; others go through their colour model. All give
+// image/color's Gray model of the premultiplied colour; the YCbCr plane,
+// the luma the encoder computed, is within rounding of it for colours in
+// the RGB gamut.
+func lumaRow(img image.Image, x0, y int, dst []uint8) {
+	switch m := img.(type) {
+	case *image.YCbCr:
+		copy(dst, m.Y[m.YOffset(x0, y):])
+	case *image.Gray:
+		copy(dst, m.Pix[m.PixOffset(x0, y):])
+	case *image.RGBA:
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range dst {
+			dst[i] = luma(uint32(p[4*i])*0x101, uint32(p[4*i+1])*0x101, uint32(p[4*i+2])*0x101)
+		}
+	case *image.NRGBA:
+		p := m.Pix[m.PixOffset(x0, y):]
+		for i := range dst {
+			a := uint32(p[4*i+3]) * 0x101
+			dst[i] = luma(uint32(p[4*i])*a/0xff, uint32(p[4*i+1])*a/0xff, uint32(p[4*i+2])*a/0xff)
+		}
+	default:
+		for i := range dst {
+			r, g, b, _ := img.At(x0+i, y).RGBA()
+			dst[i] = luma(r, g, b)
+		}
+	}
+}
+
+// luma is ITU-R BT.601 luma, as image/color's Gray model, of 16-bit
+// premultiplied channels.
+func luma(r, g, b uint32) uint8 {
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
 }
