@@ -1,7 +1,10 @@
+//go:build unix
+
 package file_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +41,10 @@ var crashBucket = []byte("crash")
 
 func txKey(n, i int) []byte { return fmt.Appendf(nil, "tx/%09d/%d", n, i) }
 
+// crashValue is the value of key i of transaction n: a few KiB, so that
+// commits span several pages, and different in every transaction.
+func crashValue(n, i int) []byte { return bytes.Repeat([]byte{byte(n*keysPerTx + i)}, 1024*(i+1)) }
+
 // TestCrashChild is the child's body; it does nothing in a normal run.
 func TestCrashChild(t *testing.T) {
 	path := os.Getenv(crashChildEnv)
@@ -72,8 +79,7 @@ func TestCrashChild(t *testing.T) {
 				return err
 			}
 			for i := range keysPerTx {
-				// Values of a few KiB make commits span several pages.
-				if err := tx.Put(crashBucket, txKey(n, i), make([]byte, 1024*(i+1))); err != nil {
+				if err := tx.Put(crashBucket, txKey(n, i), crashValue(n, i)); err != nil {
 					return err
 				}
 			}
@@ -95,23 +101,26 @@ func TestCrashSafety(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	acked := -1
 	start := time.Now()
-	rounds := 0
+	rounds, early := 0, 0
 	// At least crashRounds kills; more while the time budget lasts.
 	for ; rounds < crashRounds || (rounds < 100 && time.Since(start) < crashBudget); rounds++ {
 		if time.Since(start) > crashLimit {
 			t.Fatalf("only %d rounds in %v", rounds, crashLimit)
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+		cmd := childCommand("TestCrashChild", crashChildEnv, path)
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		cmd.Stderr = os.Stderr
 		require.NoError(t, cmd.Start())
 
-		// Wait for the child's first acknowledgement, then kill it at a
-		// random moment a little later.
+		// Mostly wait for the child's first acknowledgement and kill it at
+		// a random moment a little later; one round in four, kill it at a
+		// random moment of its start (while it opens the file or makes its
+		// first commit).
 		lines := bufio.NewScanner(stdout)
-		if lines.Scan() {
+		if rng.IntN(4) == 0 {
+			early++
+		} else if lines.Scan() {
 			acked = max(acked, atoiOrFail(t, lines.Text()))
 		}
 		time.Sleep(time.Duration(rng.IntN(40_000)) * time.Microsecond)
@@ -126,7 +135,8 @@ func TestCrashSafety(t *testing.T) {
 
 		verifyCrashFile(t, path, acked)
 	}
-	t.Logf("%d SIGKILLs, %d transactions acknowledged, all whole after every kill", rounds, acked+1)
+	t.Logf("%d SIGKILLs (%d early in the child's start) in %v, %d transactions acknowledged, all whole after every kill",
+		rounds, early, time.Since(start).Round(time.Millisecond), acked+1)
 }
 
 func atoiOrFail(t *testing.T, s string) int {
@@ -153,7 +163,7 @@ func verifyCrashFile(t *testing.T, path string, acked int) {
 			for i := range keysPerTx {
 				v, err := tx.Get(crashBucket, txKey(n, i))
 				require.NoError(t, err, "transaction %d is not whole: key %d", n, i)
-				require.Len(t, v, 1024*(i+1))
+				require.True(t, bytes.Equal(crashValue(n, i), v), "transaction %d, key %d: wrong value", n, i)
 			}
 		}
 		count := 0

@@ -127,6 +127,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 			_ = btx.Rollback() // also on a panic in fn, which then goes on
 		}
 	}()
+	if err := ctx.Err(); err != nil { // done while waiting for the writer
+		return err
+	}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -194,7 +197,17 @@ func (t *tx) CreateBucket(name []byte) error {
 	if errors.Is(err, bolterrors.ErrBucketExists) {
 		return fmt.Errorf("file: bucket %q: %w", name, store.ErrBucketExists)
 	}
-	return err
+	return wrap("create bucket", name, err)
+}
+
+// wrap adds the operation and bucket to an error of bbolt that has no
+// sentinel in package store (a key or value over bbolt's size limits, a
+// full disk); nil stays nil.
+func wrap(op string, bucket []byte, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("file: %s in bucket %q: %w", op, bucket, err)
 }
 
 func (t *tx) CreateBucketIfNotExists(name []byte) error {
@@ -205,7 +218,7 @@ func (t *tx) CreateBucketIfNotExists(name []byte) error {
 		return store.ErrInvalidName
 	}
 	_, err := t.btx.CreateBucketIfNotExists(name)
-	return err
+	return wrap("create bucket", name, err)
 }
 
 func (t *tx) DeleteBucket(name []byte) error {
@@ -219,7 +232,7 @@ func (t *tx) DeleteBucket(name []byte) error {
 	if errors.Is(err, bolterrors.ErrBucketNotFound) {
 		return fmt.Errorf("file: bucket %q: %w", name, store.ErrBucketNotFound)
 	}
-	return err
+	return wrap("delete bucket", name, err)
 }
 
 func (t *tx) BucketExists(name []byte) bool {
@@ -251,7 +264,7 @@ func (t *tx) Put(bucket, key, value []byte) error {
 	buf := make([]byte, len(key)+len(value))
 	copy(buf, key)
 	copy(buf[len(key):], value)
-	return b.Put(buf[:len(key):len(key)], buf[len(key):])
+	return wrap("put", bucket, b.Put(buf[:len(key):len(key)], buf[len(key):]))
 }
 
 func (t *tx) Delete(bucket, key []byte) error {
@@ -262,7 +275,7 @@ func (t *tx) Delete(bucket, key []byte) error {
 	if len(key) == 0 {
 		return store.ErrInvalidName
 	}
-	return b.Delete(key)
+	return wrap("delete", bucket, b.Delete(key))
 }
 
 func (t *tx) Scan(bucket, prefix []byte, fn func(key, value []byte) error) error {

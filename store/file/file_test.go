@@ -2,12 +2,17 @@ package file_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/file"
@@ -60,6 +65,58 @@ func TestSecondOpenFailsWithErrLocked(t *testing.T) {
 		v, err := tx.Get([]byte("b"), []byte("k"))
 		assert.Equal(t, "v", string(v))
 		return err
+	}))
+}
+
+// childCommand re-executes this test binary to run only the test named, with
+// env set to value. Under -race the child skips the race detector's
+// one-second pause at exit.
+func childCommand(test, env, value string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+value, "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	return cmd
+}
+
+const lockChildEnv = "LINTEL_STORE_FILE_LOCK_CHILD"
+
+// TestLockChild is run by TestSecondProcessGetsErrLocked in a child process;
+// it does nothing in a normal run.
+func TestLockChild(t *testing.T) {
+	path := os.Getenv(lockChildEnv)
+	if path == "" {
+		t.Skip("runs only as the child of TestSecondProcessGetsErrLocked")
+	}
+	_, err := file.Open(path, &file.Options{Timeout: 100 * time.Millisecond})
+	require.ErrorIs(t, err, file.ErrLocked)
+	fmt.Println("child: locked out")
+}
+
+func TestSecondProcessGetsErrLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lintel.db")
+	s, err := file.Open(path, nil)
+	require.NoError(t, err)
+	defer s.Close()
+	out, err := childCommand("TestLockChild", lockChildEnv, path).CombinedOutput()
+	require.NoError(t, err, "child: %s", out)
+	assert.Contains(t, string(out), "child: locked out")
+}
+
+func TestTooLargeKeyIsAnErrorAndRollsBack(t *testing.T) {
+	s, err := file.Open(filepath.Join(t.TempDir(), "lintel.db"), nil)
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := context.Background()
+	err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateBucket([]byte("b")); err != nil {
+			return err
+		}
+		return tx.Put([]byte("b"), make([]byte, bolt.MaxKeySize+1), nil)
+	})
+	require.ErrorIs(t, err, bolterrors.ErrKeyTooLarge)
+	assert.Contains(t, err.Error(), `bucket "b"`)
+	require.NoError(t, s.View(ctx, func(tx store.Tx) error {
+		assert.False(t, tx.BucketExists([]byte("b")), "the failed Update is rolled back")
+		return nil
 	}))
 }
 

@@ -75,6 +75,9 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.gate.Leave()
 	s.writer.Lock()
 	defer s.writer.Unlock()
+	if err := ctx.Err(); err != nil { // done while waiting for the writer
+		return err
+	}
 	base := s.current.Load()
 	tx := &tx{snap: base, writable: true}
 	defer tx.end()

@@ -3,14 +3,17 @@ package storetest
 import (
 	"context"
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/lintelhq/lintel/store"
 )
 
-// Bench runs the backend benchmarks: a point read, a prefix scan of 100
-// keys, and commits of 1 and of 10,000 puts. newStore must return a new,
-// empty store; the benchmark closes it.
+// Bench runs the backend benchmarks: an empty View (the fixed cost of
+// every read), a point read and a prefix scan of 100 keys among 10,000, and
+// commits of 1 put, of 10,000 puts of ascending keys (a bulk import) and of
+// 10,000 puts of random keys (the worst order for a B-tree). newStore must
+// return a new, empty store; the benchmark closes it.
 func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 	bucket := []byte("bench")
 	value := make([]byte, 128)
@@ -40,14 +43,9 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 			b.Fatal(err)
 		}
 	}
-	open := func(b *testing.B) store.Store {
-		s := newStore(b)
-		b.Cleanup(func() { _ = s.Close() })
-		return s
-	}
 
 	b.Run("PointRead", func(b *testing.B) {
-		s := open(b)
+		s := open(b, newStore)
 		fill(b, s, 10_000)
 		b.ReportAllocs()
 		i := uint32(0)
@@ -64,7 +62,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		}
 	})
 	b.Run("PrefixScan100of10000", func(b *testing.B) {
-		s := open(b)
+		s := open(b, newStore)
 		fill(b, s, 10_000)
 		b.ReportAllocs()
 		g := uint32(0)
@@ -80,27 +78,48 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 			}
 		}
 	})
-	commit := func(b *testing.B, puts uint32) {
-		s := open(b)
+	b.Run("View", func(b *testing.B) {
+		s := open(b, newStore)
 		fill(b, s, 0)
 		b.ReportAllocs()
-		base := uint32(0)
+		for b.Loop() {
+			if err := s.View(ctx, func(tx store.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// commit measures Updates of puts keys each, the n-th key written
+	// being keyOf(n).
+	commit := func(b *testing.B, puts uint32, keyOf func(n uint32) []byte) {
+		s := open(b, newStore)
+		fill(b, s, 0)
+		b.ReportAllocs()
+		n := uint32(0)
 		for b.Loop() {
 			err := s.Update(ctx, func(tx store.Tx) error {
-				for i := range puts {
-					if err := tx.Put(bucket, key(0, base+i), value); err != nil {
+				for range puts {
+					if err := tx.Put(bucket, keyOf(n), value); err != nil {
 						return err
 					}
+					n++
 				}
 				return nil
 			})
 			if err != nil {
 				b.Fatal(err)
 			}
-			base += puts
 		}
 		b.ReportMetric(float64(puts), "puts/commit")
 	}
-	b.Run("Commit1Put", func(b *testing.B) { commit(b, 1) })
-	b.Run("Commit10000Puts", func(b *testing.B) { commit(b, 10_000) })
+	ascending := func(n uint32) []byte { return key(0, n) }
+	random := func() func(uint32) []byte {
+		rng := rand.New(rand.NewPCG(1, 2))
+		return func(uint32) []byte {
+			k := binary.BigEndian.AppendUint64(make([]byte, 0, 16), rng.Uint64())
+			return binary.BigEndian.AppendUint64(k, rng.Uint64())
+		}
+	}
+	b.Run("Commit1Put", func(b *testing.B) { commit(b, 1, ascending) })
+	b.Run("Commit10000Puts", func(b *testing.B) { commit(b, 10_000, ascending) })
+	b.Run("Commit10000RandomPuts", func(b *testing.B) { commit(b, 10_000, random()) })
 }
