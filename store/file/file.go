@@ -1,16 +1,36 @@
 // Package file is the durable backend of package store: one bbolt file
-// (go.etcd.io/bbolt) holding every bucket.
+// (go.etcd.io/bbolt) holding every bucket as a bbolt top-level bucket.
 //
 // Each Update is one bbolt read-write transaction and costs one fsync of the
 // data file at commit (bbolt's default; this package never turns it off), so
 // a transaction whose Update returned nil survives a crash of the process or
 // the machine, and one that did not return is either wholly there or wholly
-// absent. Views are bbolt read-only transactions: they run concurrently with
-// each other and with the one writer, and see whole commits only.
+// absent. The package's crash test kills a writing child process with
+// SIGKILL many times and checks exactly that; it cannot cut the power, so
+// for the machine it relies on fdatasync reaching the disk. Views are bbolt
+// read-only transactions: they run concurrently with each other and with
+// the one writer, and see whole commits only. Keep Views short: while one
+// is open, the pages it reads cannot be reused (the file grows), and an
+// Update that must enlarge the memory map waits for it.
+//
+// The context is checked before a transaction begins, again once an Update
+// holds the writer lock, and before the commit; a commit that has started
+// (its write and fsync) is not interrupted.
 //
 // The file is locked while a Store has it open. A second Open of the same
 // file, from this or another process, waits Options.Timeout for the lock and
 // then fails with ErrLocked instead of hanging.
+//
+// bbolt's errors map to the sentinels of package store where one exists;
+// the others are wrapped with the operation and the bucket, for example
+// bbolt's ErrKeyTooLarge for a key over bbolt.MaxKeySize (32 KiB) or
+// ErrValueTooLarge.
+//
+// Throughput on a two-core test machine: one commit of 10,000 puts in
+// ascending key order takes about 20 ms; in random order about 85 to 150 ms
+// (growing with the bucket), because random keys spread the writes over
+// many 4 KiB pages, each rewritten whole at the commit. Bulk imports should
+// write in key order where they can.
 package file
 
 import (
@@ -29,8 +49,8 @@ import (
 )
 
 // ErrLocked is returned by Open when another Store, in this process or
-// another, holds the file.
-var ErrLocked = errors.New("file: database file is locked by another process")
+// another, holds the file. The error also wraps bbolt's ErrTimeout.
+var ErrLocked = errors.New("file: database file is locked by another open store")
 
 // DefaultTimeout is how long Open waits for the file lock by default.
 const DefaultTimeout = time.Second
@@ -78,7 +98,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		FreelistType: bolt.FreelistMapType, // faster frees in large files
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("file: open %s: waited %v: %w", path, o.Timeout, ErrLocked)
+		return nil, fmt.Errorf("file: open %s: waited %v: %w (bbolt: %w)", path, o.Timeout, ErrLocked, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("file: open %s: %w", path, err)

@@ -46,6 +46,7 @@ func TestSecondOpenFailsWithErrLocked(t *testing.T) {
 	start := time.Now()
 	_, err = file.Open(path, &file.Options{Timeout: 100 * time.Millisecond})
 	require.ErrorIs(t, err, file.ErrLocked)
+	require.ErrorIs(t, err, bolterrors.ErrTimeout)
 	assert.Less(t, time.Since(start), 5*time.Second, "Open must give up after its timeout")
 	assert.Contains(t, err.Error(), path)
 

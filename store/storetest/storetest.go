@@ -238,6 +238,7 @@ func testErrors(t *testing.T, s store.Store) {
 		assert.ErrorIs(t, tx.Put(bucketA, nil, []byte("v")), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.Put(bucketA, []byte{}, []byte("v")), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.Delete(bucketA, nil), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.Put(nil, []byte("k"), []byte("v")), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.CreateBucket(nil), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.CreateBucketIfNotExists([]byte{}), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.DeleteBucket(nil), store.ErrInvalidName)
@@ -281,6 +282,7 @@ func testTxAfterEnd(t *testing.T, s store.Store) {
 	_, err = leaked.Get(bucketA, []byte("k"))
 	assert.ErrorIs(t, err, store.ErrTxDone)
 	assert.ErrorIs(t, leaked.Scan(bucketA, nil, func(k, v []byte) error { return nil }), store.ErrTxDone)
+	assert.False(t, leaked.BucketExists(bucketA), "an ended Tx sees no bucket")
 	// A transaction that was rolled back has ended too.
 	boom := errors.New("boom")
 	require.ErrorIs(t, s.Update(context.Background(), func(tx store.Tx) error { leaked = tx; return boom }), boom)
