@@ -15,8 +15,10 @@
 // both, see only whole committed states and no update is lost; run it with
 // -race), context cancellation (before the start, while another Update
 // runs, during fn), that Close waits for transactions in progress, an
-// 8 MiB value, 50,000 keys, and writes to one bucket from a scan of
-// another. Its own tests run it against backends broken on purpose (no
+// 8 MiB value, 50,000 keys, writes to one bucket from a scan of another,
+// and 150 seeded random transactions (puts, deletes, reads, scans and
+// bucket changes over keys made of a few edge bytes, one in five rolled
+// back) compared step by step with a plain map. Its own tests run it against backends broken on purpose (no
 // atomicity, no snapshot for readers, no copy in Put) to show that the
 // checks of atomicity, isolation, copying and the end of a Tx can fail.
 //
@@ -102,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ManyKeys", testManyKeys},
 		{"DeleteBucketDropsKeys", testDeleteBucket},
 		{"ScanWhileWritingAnotherBucket", testScanAndWrite},
+		{"RandomTransactionsMatchModel", testModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,14 +148,21 @@ func createBuckets(t *testing.T, s store.Store, names ...[]byte) {
 	})
 }
 
-// collect returns the keys and values a scan visits, copied.
-func collect(t *testing.T, scan func(fn func(k, v []byte) error) error) (keys, values []string) {
-	t.Helper()
-	require.NoError(t, scan(func(k, v []byte) error {
+// scanned returns the keys and values a scan visits, copied, and its error.
+func scanned(scan func(fn func(k, v []byte) error) error) (keys, values []string, err error) {
+	err = scan(func(k, v []byte) error {
 		keys = append(keys, string(k))
 		values = append(values, string(v))
 		return nil
-	}))
+	})
+	return keys, values, err
+}
+
+// collect is scanned for a scan that must succeed.
+func collect(t *testing.T, scan func(fn func(k, v []byte) error) error) (keys, values []string) {
+	t.Helper()
+	keys, values, err := scanned(scan)
+	require.NoError(t, err)
 	return keys, values
 }
 
