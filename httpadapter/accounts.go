@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -31,36 +33,65 @@ type Account struct {
 	Type     AccountType
 }
 
+// DigestAlgorithm is an HTTP Digest algorithm of RFC 7616.
+type DigestAlgorithm string
+
+// The Digest algorithms the adapter offers, SHA-256 first.
+const (
+	DigestSHA256 DigestAlgorithm = "SHA-256"
+	DigestMD5    DigestAlgorithm = "MD5"
+)
+
+// hash is H() of RFC 7616, in lower-case hex.
+func (a DigestAlgorithm) hash(s string) string {
+	if a == DigestSHA256 {
+		sum := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(sum[:])
+	}
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
 // ErrBadCredentials is returned by Accounts for an unknown user or a wrong
 // password.
 var ErrBadCredentials = errors.New("httpadapter: wrong login or password")
 
 // Accounts authenticates the adapter's users; an embedding service can
-// bring its own. The panel API sends the MD5 of the password in hex (the
-// adapter lower-cases it); HTTP Digest needs H(username:realm:password),
-// which a slow password hash cannot give, so Accounts provides it per
-// algorithm ("MD5" or "SHA-256").
+// bring its own (several servers behind one balancer can share one).
+//
+// CheckPassword checks the MD5 hex of a password (lower case), which is
+// what the panel API's login sends; HTTP Basic passes the MD5 of the
+// password it received. HTTP Digest needs H(username:realm:password),
+// which a slow password hash cannot give, so DigestHA1 returns it per
+// realm and algorithm. Both return ErrBadCredentials for an unknown user
+// or a wrong password; any other error is answered as an internal one.
 type Accounts interface {
 	CheckPassword(ctx context.Context, username, md5hex string) (Account, error)
-	DigestHA1(ctx context.Context, username, realm, algorithm string) (string, Account, error)
+	DigestHA1(ctx context.Context, username, realm string, alg DigestAlgorithm) (string, Account, error)
 }
 
 var bucketAccounts = []byte("httpadapter.accounts")
 
-// StoreAccounts keeps accounts in a store: bcrypt over the MD5 hex of the
-// password for the panel API and HTTP Basic, and the Digest HA1 values for
-// one realm. HA1 values are password-equivalent for that realm, as in any
-// Digest server; keep the store private.
+// StoreAccounts keeps accounts in a store (bucket "httpadapter.accounts"):
+// bcrypt over the MD5 hex of the password, for the panel API and HTTP
+// Basic, and the Digest HA1 values (MD5 and SHA-256) for one realm. The
+// HA1 values are password-equivalent for that realm, as in any Digest
+// server: keep the store private.
 //
 // Every HTTP Basic request checks the bcrypt hash (tens of milliseconds by
 // design); clients that call often should use Digest or the panel API's
-// tokens.
+// tokens. An unknown user name costs a bcrypt comparison too, so that the
+// time of an answer does not tell which names exist.
 type StoreAccounts struct {
 	st    store.Store
 	realm string
-	// Cost is the bcrypt cost of passwords Set from now on; New sets
-	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost.
+	// Cost is the bcrypt cost of passwords Set from now on;
+	// NewStoreAccounts sets bcrypt.DefaultCost. Tests lower it to
+	// bcrypt.MinCost.
 	Cost int
+
+	decoyOnce sync.Once
+	decoy     []byte // a hash compared for unknown users
 }
 
 type storedAccount struct {
@@ -81,32 +112,26 @@ func NewStoreAccounts(ctx context.Context, st store.Store, realm string) (*Store
 
 // MD5Hex returns the lower-case hex MD5 of a password, as panel clients
 // send it.
-func MD5Hex(password string) string {
-	sum := md5.Sum([]byte(password))
-	return hex.EncodeToString(sum[:])
-}
+func MD5Hex(password string) string { return DigestMD5.hash(password) }
 
-// hashHex is H() of RFC 7616 for an algorithm.
-func hashHex(algorithm, s string) string {
-	if algorithm == "SHA-256" {
-		sum := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(sum[:])
-	}
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
+// ErrInvalidAccount is returned by Set for an account the adapter could
+// not authenticate: an empty name, one longer than 256 bytes or with a
+// colon or a control character (HTTP Basic and Digest could not carry
+// it), an empty password, or an unknown type.
+var ErrInvalidAccount = errors.New("httpadapter: invalid account")
 
 // Set creates or replaces an account.
 func (a *StoreAccounts) Set(ctx context.Context, username string, t AccountType, password string) error {
-	if username == "" || strings.ContainsAny(username, ":\x00") || (t != Admin && t != Manager) {
-		return fmt.Errorf("httpadapter: invalid account %q of type %q", username, t)
+	if username == "" || len(username) > maxUserName || strings.ContainsFunc(username, func(r rune) bool { return r == ':' || unicode.IsControl(r) }) ||
+		password == "" || (t != Admin && t != Manager) {
+		return fmt.Errorf("%w: %q of type %q", ErrInvalidAccount, username, t)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(MD5Hex(password)), a.Cost)
 	if err != nil {
-		return err
+		return fmt.Errorf("httpadapter: accounts: %w", err)
 	}
 	secret := username + ":" + a.realm + ":" + password
-	rec, err := json.Marshal(storedAccount{Type: t, Bcrypt: h, HA1MD5: hashHex("MD5", secret), HA1SHA256: hashHex("SHA-256", secret)})
+	rec, err := json.Marshal(storedAccount{Type: t, Bcrypt: h, HA1MD5: DigestMD5.hash(secret), HA1SHA256: DigestSHA256.hash(secret)})
 	if err != nil {
 		return err
 	}
@@ -137,9 +162,14 @@ func (a *StoreAccounts) load(ctx context.Context, username string) (storedAccoun
 	return rec, err
 }
 
-// CheckPassword checks the MD5 hex of a password against the bcrypt hash.
+// CheckPassword checks the MD5 hex of a password, in either case, against
+// the bcrypt hash.
 func (a *StoreAccounts) CheckPassword(ctx context.Context, username, md5hex string) (Account, error) {
 	rec, err := a.load(ctx, username)
+	if errors.Is(err, ErrBadCredentials) {
+		a.decoyOnce.Do(func() { a.decoy, _ = bcrypt.GenerateFromPassword([]byte("decoy"), a.Cost) })
+		_ = bcrypt.CompareHashAndPassword(a.decoy, []byte(md5hex))
+	}
 	if err != nil {
 		return Account{}, err
 	}
@@ -150,7 +180,7 @@ func (a *StoreAccounts) CheckPassword(ctx context.Context, username, md5hex stri
 }
 
 // DigestHA1 returns the stored HA1 for the realm and algorithm.
-func (a *StoreAccounts) DigestHA1(ctx context.Context, username, realm, algorithm string) (string, Account, error) {
+func (a *StoreAccounts) DigestHA1(ctx context.Context, username, realm string, alg DigestAlgorithm) (string, Account, error) {
 	if realm != a.realm {
 		return "", Account{}, ErrBadCredentials
 	}
@@ -159,7 +189,7 @@ func (a *StoreAccounts) DigestHA1(ctx context.Context, username, realm, algorith
 		return "", Account{}, err
 	}
 	ha1 := rec.HA1MD5
-	if algorithm == "SHA-256" {
+	if alg == DigestSHA256 {
 		ha1 = rec.HA1SHA256
 	}
 	return ha1, Account{Username: username, Type: rec.Type}, nil

@@ -1,26 +1,42 @@
 package httpadapter
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
 )
 
-// Limits bound what a client can make the adapter do.
+// Limits bound what a client can make the adapter do. Zero fields take
+// their defaults.
 type Limits struct {
-	MaxBodyBytes  int64         // request bodies; default 16 MiB
-	TokenTTL      time.Duration // panel API tokens; default 2 hours
-	LoginFailures int           // failed logins per user and per address before throttling; default 5
-	LoginWindow   time.Duration // the window those failures count in; default 15 minutes
-	NonceTTL      time.Duration // HTTP Digest nonces; default 5 minutes
+	// MaxBodyBytes bounds request bodies; default 16 MiB. A larger body
+	// is answered 413 (panel API) or code 13 (2N API).
+	MaxBodyBytes int64
+	// MaxListItems bounds the elements of a body's list (list_items,
+	// link_ids, users) before they are decoded; default
+	// access.DefaultMaxBatch. The services' own limits apply as well.
+	MaxListItems int
+	// TokenTTL is the life of a panel API token; default 2 hours.
+	TokenTTL time.Duration
+	// LoginFailures failed logins of one user name, or from one client
+	// address, within LoginWindow throttle further attempts; defaults 5
+	// and 15 minutes.
+	LoginFailures int
+	LoginWindow   time.Duration
+	// NonceTTL is the life of an HTTP Digest nonce; default 5 minutes.
+	NonceTTL time.Duration
 }
 
 // Config is what New needs. Access and Directory may each be nil, which
-// leaves their routes out.
+// leaves their routes out; Accounts is required.
 type Config struct {
 	Access    *access.Service
 	Directory *directory.Directory
@@ -40,33 +56,41 @@ type Config struct {
 //     (RFC 7616, MD5 and SHA-256) authentication and the 2N envelope;
 //   - /openapi.json, the OpenAPI 3.1 document of every route.
 //
-// Every request is logged at Info with method, path, status and duration;
-// bodies, passwords, tokens and PINs never are.
+// Every request is logged at Info with method, path, status, duration,
+// client address and, once authenticated, the user name; bodies, query
+// strings, passwords, tokens, PINs and face photos never are.
+//
+// New panics without cfg.Accounts, a programming error.
 func New(cfg Config) http.Handler {
+	if cfg.Accounts == nil {
+		panic("httpadapter: Config.Accounts is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Realm == "" {
-		cfg.Realm = "lintel"
-	}
+	cfg.Realm = or(cfg.Realm, "lintel")
 	l := &cfg.Limits
 	l.MaxBodyBytes = or(l.MaxBodyBytes, 16<<20)
+	l.MaxListItems = or(l.MaxListItems, access.DefaultMaxBatch)
 	l.TokenTTL = or(l.TokenTTL, 2*time.Hour)
 	l.LoginFailures = or(l.LoginFailures, 5)
 	l.LoginWindow = or(l.LoginWindow, 15*time.Minute)
 	l.NonceTTL = or(l.NonceTTL, 5*time.Minute)
 
+	// One throttle for both APIs: they share the accounts, so guessing a
+	// password through HTTP Basic costs as much as through the login.
+	logins := newThrottle(l.LoginFailures, l.LoginWindow, cfg.Now)
 	mux := http.NewServeMux()
 	if cfg.Access != nil {
-		newPanel(cfg).routes(mux)
+		newPanel(cfg, logins).routes(mux)
 	}
 	if cfg.Directory != nil {
-		newDir(cfg).routes(mux)
+		newDir(cfg, logins).routes(mux)
 	}
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPIDocument)
 	})
@@ -81,6 +105,22 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
+// methods routes one path by request method; any other method is answered
+// by notAllowed, with the Allow header set.
+type methods struct {
+	handlers   map[string]http.Handler
+	notAllowed func(http.ResponseWriter, *http.Request)
+}
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m.handlers[r.Method]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(m.handlers)), ", "))
+	m.notAllowed(w, r)
+}
+
 // writeJSON writes v with a status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -88,23 +128,43 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
+// requestLog is what a request's log line learns while it is served.
+type requestLog struct {
 	status int
+	user   string
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+type requestLogKey struct{}
+
+// logUser records the authenticated user name for the request's log line.
+func logUser(r *http.Request, name string) {
+	if l, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+		l.user = name
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	log *requestLog
+}
+
+func (s statusRecorder) WriteHeader(code int) {
+	s.log.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		// The path only: query strings carry the login's password hash.
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr))
+		rl := &requestLog{status: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), requestLogKey{}, rl))
+		next.ServeHTTP(statusRecorder{ResponseWriter: w, log: rl}, r)
+		// The path only: the login's query string carries the password hash.
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rl.status),
+			slog.Duration("duration", time.Since(start)), slog.String("remote", r.RemoteAddr)}
+		if rl.user != "" {
+			attrs = append(attrs, slog.String("user", rl.user))
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }

@@ -1,7 +1,10 @@
 // Package httpadapter serves Lintel over HTTP: the panel's link API
 // (BAS-IP style) on top of package access and the 2N directory API on top
-// of package directory, byte for byte as the vendors document them. It is
-// optional: everything it does is also a plain Go call.
+// of package directory, byte for byte as the vendors document them. It owns
+// routing, authentication, body limits, turning decoding errors into the
+// vendors' messages, and the envelopes; the business rules are access's and
+// directory's. New returns one http.Handler for both, built on
+// http.ServeMux patterns.
 //
 // # Panel link API (/api/v1)
 //
@@ -9,38 +12,80 @@
 // "account_type"}; the MD5 of the password may come in either case. Tokens
 // are Bearer tokens that live Limits.TokenTTL (2 hours) and end with POST
 // /api/v1/logout. They are kept in this process's memory: several servers
-// behind one balancer need sticky sessions. Failed logins are throttled per
-// user name and per client address (429 after Limits.LoginFailures within
-// Limits.LoginWindow).
+// behind one balancer need sticky sessions (or each client logs in to each).
 //
-// Batches are POST <entity>/link/update {"list_items":[...]} and
-// <entity>/link/delete {"link_ids":[...]} for users
-// (/api/v1/access/users), identifiers (/api/v1/access/identifiers), time
-// profiles (/api/v1/access/timeprofile), apartments (/api/v1/apartments)
-// and KONE lift rules (/api/v1/access/kone); they need an admin account.
-// Reads, GET <entity>/link/{link_id} and GET <entity>/link?after=&limit=,
-// and our decision route POST /api/v1/access/decide
-// {"identifier_type","identifier_number","lock","at"} also admit managers.
-// Errors are the vendor's bodies: 400 {"error":"Wrong JSON body"} (no body,
-// not JSON, wrong top-level type), "Wrong JSON body: no value for
-// `list_items[0].name`", "... value `list_items[0].valid.time.from` was of
-// the wrong type", "List cannot be empty", the time-profile messages;
-// 401 {"error":"Log In"}; 403 {"error":"Administrator rights required"};
-// 413 for a body over Limits.MaxBodyBytes (16 MiB).
+// Batches are POST <base>/update {"list_items":[...]} and <base>/delete
+// {"link_ids":[...]} for users (/api/v1/access/users/link), identifiers
+// (/api/v1/access/identifiers/link), time profiles
+// (/api/v1/access/timeprofile/link), apartments (/api/v1/apartments/link)
+// and KONE lift rules (/api/v1/access/kone/link), and need an admin. Reads,
+// GET <base>/{link_id} and GET <base>?after=&limit= (a page of at most
+// limit, 1..1000, default 100, and the after of the next page), and our
+// decision route POST /api/v1/access/decide
+// {"identifier_type","identifier_number","lock":1|2,"at"?} also admit
+// managers.
+//
+// Errors are the vendor's bodies, {"error":"..."}: 400 "Wrong JSON body"
+// (no body, not JSON, a top level that is not an object), "Wrong JSON body:
+// no value for `list_items[0].name`", "Wrong JSON body: value
+// `list_items[3].valid.time.from` was of the wrong type" (the JSON path; a
+// wrong element inside a nested list is named by its list), "List cannot be
+// empty" and the time-profile and apartment messages, all from package
+// access; 401 "Log In"; 403 "Administrator rights required". Ours (see
+// Message): 413 for a body over Limits.MaxBodyBytes (16 MiB); 400 "List is
+// too long: N, at most M" for a list over Limits.MaxListItems (10,000,
+// counted before the items are decoded) or the service's own limit; 404 and
+// 405 (with Allow) for unknown paths and methods; 429 with Retry-After for a
+// throttled login; 500 "Internal error" for a failing store, whose cause is
+// logged, not sent.
 //
 // # 2N directory API (/api/dir)
 //
 // template (GET, POST), create (PUT, ?force=0|1), update (PUT), delete
-// (PUT), get (POST) and query (POST) answer {"success":true,"result":...}
-// or {"success":false,"error":{"code","param","description"}}: code 2 for
-// an unknown function, 3 for a wrong method, 9 (HTTP 401, with Digest
-// SHA-256, Digest MD5 and Basic challenges) without valid credentials, 10
-// for a manager asking to change data, 11/12/13/14 for the request's
-// parameters. Digest follows RFC 7616 with qop=auth; its nonces are signed
-// timestamps valid for Limits.NonceTTL, so the server keeps no nonce state
-// (and does not track nonce counts: a captured request can be replayed
-// within that window).
+// (PUT), get (POST) and query (POST) answer HTTP 200 with
+// {"success":true,"result":...} or
+// {"success":false,"error":{"code","param","description"}}: code 2 for an
+// unknown function and 3 for a wrong
+// method (both before authentication), 9 with HTTP 401 and the challenges
+// without valid credentials, 10 for a manager asking to change data, 11 and
+// 12 for a missing or invalid parameter (param is its JSON path), 13 for a
+// body or list over the limits, 14 for a failing store, and 18 with HTTP
+// 429 for a throttled client. Codes 11 to 14 from package directory keep
+// its param and description.
 //
-// /openapi.json is the OpenAPI 3.1 document of every route; the tests
-// check every response they receive against it.
+// Authentication is HTTP Basic or Digest (RFC 7616, qop=auth, SHA-256 or
+// MD5; the 401 offers Digest SHA-256, Digest MD5 and Basic, in that order).
+// A nonce carries its time of issue and random bytes, signed with a key of
+// the process, and lives Limits.NonceTTL (5 minutes); a right response with
+// an expired nonce, or with a nonce count that nonce already used, gets a
+// challenge with stale=true, so a captured request cannot be replayed.
+// Nonces from before a restart, or from another server, are refused.
+// Not supported: the -sess algorithms, userhash, username*, and
+// Authentication-Info.
+//
+// # Accounts and throttling
+//
+// Accounts authenticates users; StoreAccounts keeps them in the store with
+// bcrypt over the MD5 hex of the password and the Digest HA1 values (which
+// are password-equivalent for the realm, as in any Digest server). Failed
+// logins through the panel's login, HTTP Basic and HTTP Digest count
+// together, per user name and per client address (IPv6 per /64): after
+// Limits.LoginFailures (5) within Limits.LoginWindow (15 minutes) further
+// attempts are refused for the rest of the window, even with the right
+// password. So an attacker can keep an account locked; tokens already
+// issued keep working. Behind a reverse proxy every client has the proxy's
+// address. The throttle remembers at most 65,536 names and addresses; when
+// that many failed within one window, unknown ones are refused too until
+// it passes.
+//
+// # Logging and the OpenAPI document
+//
+// Every request is logged with log/slog at Info: method, path, status,
+// duration, client address and, once authenticated, the user name. Bodies
+// and query strings are not logged, so neither passwords, tokens, PINs nor
+// face photos are.
+//
+// /openapi.json is the OpenAPI 3.1 document of every route (embedded in the
+// binary); the package's tests check every response they receive against
+// it with github.com/pb33f/libopenapi-validator.
 package httpadapter

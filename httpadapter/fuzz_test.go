@@ -10,37 +10,44 @@ import (
 	"github.com/lintelhq/lintel/httpadapter"
 )
 
-// fuzzHandler is one adapter shared by a fuzz target's runs.
+// fuzzHandler is one adapter shared by a fuzz target's runs, and an admin
+// token for it.
 func fuzzHandler(f *testing.F) (http.Handler, string) {
-	e := newEnv(f, nil, httpadapter.Limits{MaxBodyBytes: 64 << 10})
-	e.srv.Close()
-	return e.srv.Config.Handler, e.login2()
-}
-
-// login2 logs in through the handler itself (the test server is closed).
-func (e *env) login2() string {
+	h, _, _ := newHandler(f, envConfig{limits: httpadapter.Limits{MaxBodyBytes: 64 << 10, MaxListItems: 100}})
 	rec := httptest.NewRecorder()
-	e.srv.Config.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/login?username=admin&password="+md5hex(adminPassword), nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/login?username=admin&password="+md5hex(adminPassword), nil))
 	var out struct{ Token string }
-	_ = json.Unmarshal(rec.Body.Bytes(), &out)
-	return out.Token
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Token == "" {
+		f.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	return h, out.Token
 }
 
-// FuzzPanelRoutes: any body on any batch route is answered 200 with
-// results, 400 or 413 with an error, always JSON, never a panic.
+// panelBodyRoutes are the panel routes that take a body.
+var panelBodyRoutes = func() []string {
+	var r []string
+	for _, route := range routes {
+		if method, path, _ := strings.Cut(route, " "); method == "POST" && strings.HasPrefix(path, "/api/v1/") && path != "/api/v1/logout" {
+			r = append(r, path)
+		}
+	}
+	return r
+}()
+
+// FuzzPanelRoutes: any body on any panel route that takes one is answered
+// 200 with results, 400 or 413 with an error, always JSON, never a panic.
 func FuzzPanelRoutes(f *testing.F) {
-	routes := []string{"/api/v1/access/users/link/update", "/api/v1/access/users/link/delete", "/api/v1/access/identifiers/link/update",
-		"/api/v1/access/identifiers/link/delete", "/api/v1/access/timeprofile/link/update", "/api/v1/apartments/link/update",
-		"/api/v1/access/kone/link/update", "/api/v1/access/decide"}
-	f.Add(0, `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","name":"A","auth_factors":["card"]}]}`)
-	f.Add(1, `{"link_ids":["91c615e3-1040-4815-8ecb-039a18b756b5"]}`)
-	f.Add(2, `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","identifier_type":"card","identifier_number":"1","valid":{"time":{"from":"x"}}}]}`)
-	f.Add(4, `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","time_options":{"date_from":1,"date_to":2},"repeat_options":{"repeat_enable":true,"repeat_format":{"repeat_type":"custom"}}}]}`)
-	f.Add(5, `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","apartment_address":{"building":1}}]}`)
-	f.Add(7, `{"identifier_type":"card","identifier_number":"1","lock":2}`)
+	f.Add(uint8(0), `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","name":"A","auth_factors":["card"]}]}`)
+	f.Add(uint8(1), `{"link_ids":["91c615e3-1040-4815-8ecb-039a18b756b5",5]}`)
+	f.Add(uint8(2), `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","identifier_type":"card","identifier_number":"1","valid":{"time":{"from":"x"}}}]}`)
+	f.Add(uint8(4), `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","time_options":{"date_from":1,"date_to":2},"repeat_options":{"repeat_enable":true,"repeat_format":{"repeat_type":"custom","repeat_custom":{"repeat_point_type":"month","repeat_looper":1,"repeat_options":{"format":"dayNumbers","range":[1,40]}}}}}]}`)
+	f.Add(uint8(6), `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","apartment_address":{"building":1}}]}`)
+	f.Add(uint8(8), `{"list_items":[{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","name":"lift","areas":[1,-2]}]}`)
+	f.Add(uint8(10), `{"identifier_type":"card","identifier_number":"1","lock":2,"at":-1}`)
+	f.Add(uint8(3), `null`)
 	h, token := fuzzHandler(f)
-	f.Fuzz(func(t *testing.T, route int, body string) {
-		path := routes[(route%len(routes)+len(routes))%len(routes)]
+	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		path := panelBodyRoutes[int(route)%len(panelBodyRoutes)]
 		req := httptest.NewRequest("POST", path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
@@ -50,28 +57,32 @@ func FuzzPanelRoutes(f *testing.F) {
 		default:
 			t.Fatalf("%s: status %d: %s", path, rec.Code, rec.Body)
 		}
-		if !json.Valid(rec.Body.Bytes()) {
-			t.Fatalf("%s: not JSON: %q", path, rec.Body)
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || (out["error"] == nil) == (rec.Code != 200) {
+			t.Fatalf("%s: %d %q", path, rec.Code, rec.Body)
 		}
 	})
 }
 
-// FuzzDirectoryRoutes: any body on the 2N functions gets the envelope.
+// FuzzDirectoryRoutes: any body on any 2N function gets the envelope.
 func FuzzDirectoryRoutes(f *testing.F) {
 	f.Add("update", `{"users":[{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","access.pin":"hello"}]}`)
 	f.Add("create", `{"users":[{"name":"x","callPos":[{"peer":"a"},{"grouped":"no"}]}]}`)
+	f.Add("create?force=1", `{"users":[{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","access":{"card":["0A1B",""]}}]}`)
 	f.Add("query", `{"series":"1","iterator":{"timestamp":-5},"fields":["callPos.peer"]}`)
 	f.Add("delete", `{"owner":"My2N"}`)
 	f.Add("get", `{"users":[{"uuid":5}]}`)
+	f.Add("template", ``)
 	h, _ := fuzzHandler(f)
 	methods := map[string]string{"update": "PUT", "create": "PUT", "delete": "PUT", "get": "POST", "query": "POST", "template": "GET"}
 	f.Fuzz(func(t *testing.T, fn, body string) {
-		method := methods[fn]
+		name, _, _ := strings.Cut(fn, "?")
+		method := methods[name]
 		if method == "" {
 			method = "POST"
 		}
 		req := httptest.NewRequest(method, "/api/dir/x", strings.NewReader(body))
-		req.URL.Path = "/api/dir/" + fn
+		req.URL.Path, req.URL.RawQuery, _ = strings.Cut("/api/dir/"+fn, "?")
 		req.SetBasicAuth("admin", adminPassword)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -81,8 +92,34 @@ func FuzzDirectoryRoutes(f *testing.F) {
 		var env struct {
 			Success *bool `json:"success"`
 		}
-		if rec.Code != 200 && rec.Code != 404 || json.Unmarshal(rec.Body.Bytes(), &env) != nil || (rec.Code == 200 && env.Success == nil) {
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.Success == nil {
 			t.Fatalf("%s: %d %q", fn, rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzDirectoryAuthorization: any Authorization header is answered with
+// the envelope (200 for the admin's Basic credentials, 401 with a
+// challenge otherwise), never a panic.
+func FuzzDirectoryAuthorization(f *testing.F) {
+	f.Add(`Digest username="admin", realm="lintel", nonce="AAAAAGkC7bw", uri="/api/dir/template", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="x", response="00"`)
+	f.Add(`Digest username="ad\"min", realm=lintel, nonce=, uri="/api/dir/template"`)
+	f.Add(`Digest ,,,=,"`)
+	f.Add(`Basic YWRtaW46czNjcmV0IQ==`)
+	f.Add(`Basic ####`)
+	f.Add(`Bearer x`)
+	h, _ := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, authorization string) {
+		req := httptest.NewRequest("GET", "/api/dir/template", nil)
+		req.Header.Set("Authorization", authorization)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var env struct {
+			Success *bool `json:"success"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.Success == nil ||
+			!(rec.Code == 200 && *env.Success || rec.Code == 401 && rec.Header().Get("WWW-Authenticate") != "" || rec.Code == 429) {
+			t.Fatalf("%q: %d %q", authorization, rec.Code, rec.Body)
 		}
 	})
 }

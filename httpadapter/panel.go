@@ -1,15 +1,12 @@
 package httpadapter
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,24 +16,34 @@ import (
 	"github.com/lintelhq/lintel/access"
 )
 
-// The panel API's own messages.
+// Message is an error message of the panel API, the "error" of its JSON
+// error body. The request errors of package access (access.Message,
+// *access.FieldError, *access.ItemError) are answered with their own text.
+type Message string
+
+// The panel API's messages. The vendor documents the first four; the
+// others are ours.
 const (
-	msgRequiredParameters = "Required parameters missed"
-	msgWrongLogin         = "Wrong login or password"
-	msgLogIn              = "Log In"
-	msgAdminRequired      = "Administrator rights required"
-	msgTooManyLogins      = "Too many failed logins, try again later"
-	msgBodyTooLarge       = "Request body too large"
-	msgNotFound           = "Not found"
-	msgInternal           = "Internal error"
+	MsgRequiredParameters Message = "Required parameters missed"              // 400: login without username or password
+	MsgWrongLogin         Message = "Wrong login or password"                 // 400
+	MsgLogIn              Message = "Log In"                                  // 401: no token, or an unknown or expired one
+	MsgAdminRequired      Message = "Administrator rights required"           // 403: a manager on an admin route
+	MsgTooManyLogins      Message = "Too many failed logins, try again later" // 429
+	MsgBodyTooLarge       Message = "Request body too large"                  // 413
+	MsgListTooLong        Message = "List is too long"                        // 400, followed by ": N, at most M"
+	MsgWrongLimit         Message = "Wrong limit: an integer 1..1000"         // 400
+	MsgNotFound           Message = "Not found"                               // 404
+	MsgMethodNotAllowed   Message = "Method not allowed"                      // 405
+	MsgInternal           Message = "Internal error"                          // 500
 )
 
 type panel struct {
-	cfg      Config
-	svc      *access.Service
-	mu       sync.Mutex
-	tokens   map[string]session
-	failures map[string][]time.Time // "user:NAME" and "addr:IP" -> recent failed logins
+	cfg    Config
+	svc    *access.Service
+	logins *throttle
+
+	mu     sync.Mutex
+	tokens map[string]session
 }
 
 type session struct {
@@ -44,123 +51,110 @@ type session struct {
 	expires time.Time
 }
 
-func newPanel(cfg Config) *panel {
-	return &panel{cfg: cfg, svc: cfg.Access, tokens: map[string]session{}, failures: map[string][]time.Time{}}
+func newPanel(cfg Config, logins *throttle) *panel {
+	return &panel{cfg: cfg, svc: cfg.Access, logins: logins, tokens: map[string]session{}}
 }
+
+// handler is a route's handler once the request is authenticated.
+type handler func(http.ResponseWriter, *http.Request, Account)
 
 func (p *panel) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/v1/login", p.login)
-	mux.Handle("POST /api/v1/logout", p.auth(Manager, p.logout))
-	batch := func(path string, upsert, del func(*panel, http.ResponseWriter, *http.Request)) {
-		mux.Handle("POST "+path+"/update", p.auth(Admin, func(w http.ResponseWriter, r *http.Request, _ Account) { upsert(p, w, r) }))
-		mux.Handle("POST "+path+"/delete", p.auth(Admin, func(w http.ResponseWriter, r *http.Request, _ Account) { del(p, w, r) }))
+	route := func(path, method string, h http.Handler) {
+		mux.Handle(path, methods{handlers: map[string]http.Handler{method: h}, notAllowed: func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody(MsgMethodNotAllowed))
+		}})
 	}
-	batch("/api/v1/access/users/link", upsertRoute(p.svc.UpsertUsers), deleteRoute(p.svc.DeleteUsers))
-	batch("/api/v1/access/identifiers/link", upsertRoute(p.svc.UpsertIdentifiers), deleteRoute(p.svc.DeleteIdentifiers))
-	batch("/api/v1/access/timeprofile/link", upsertRoute(p.svc.UpsertTimeProfiles), deleteRoute(p.svc.DeleteTimeProfiles))
-	batch("/api/v1/apartments/link", upsertRoute(p.svc.UpsertApartments), deleteRoute(p.svc.DeleteApartments))
-	batch("/api/v1/access/kone/link", upsertRoute(p.svc.UpsertLiftRules), deleteRoute(p.svc.DeleteLiftRules))
-	read := func(path string, get func(*panel, http.ResponseWriter, *http.Request), list func(*panel, http.ResponseWriter, *http.Request)) {
-		mux.Handle("GET "+path+"/{link_id}", p.auth(Manager, func(w http.ResponseWriter, r *http.Request, _ Account) { get(p, w, r) }))
-		mux.Handle("GET "+path, p.auth(Manager, func(w http.ResponseWriter, r *http.Request, _ Account) { list(p, w, r) }))
+	route("/api/v1/login", http.MethodGet, http.HandlerFunc(p.login))
+	route("/api/v1/logout", http.MethodPost, p.auth(Manager, p.logout))
+	route("/api/v1/access/decide", http.MethodPost, p.auth(Manager, p.decide))
+	entity := func(base string, upsert, del, get, list handler) {
+		route(base+"/update", http.MethodPost, p.auth(Admin, upsert))
+		route(base+"/delete", http.MethodPost, p.auth(Admin, del))
+		route(base+"/{link_id}", http.MethodGet, p.auth(Manager, get))
+		route(base, http.MethodGet, p.auth(Manager, list))
 	}
-	read("/api/v1/access/users/link", getRoute(p.svc.GetUser), listRoute(p.svc.ListUsers))
-	read("/api/v1/access/identifiers/link", getRoute(p.svc.GetIdentifier), listRoute(p.svc.ListIdentifiers))
-	read("/api/v1/access/timeprofile/link", getRoute(p.svc.GetTimeProfile), listRoute(p.svc.ListTimeProfiles))
-	read("/api/v1/apartments/link", getRoute(p.svc.GetApartment), listRoute(p.svc.ListApartments))
-	read("/api/v1/access/kone/link", getRoute(p.svc.GetLiftRule), listRoute(p.svc.ListLiftRules))
-	mux.Handle("POST /api/v1/access/decide", p.auth(Manager, p.decide))
+	entity("/api/v1/access/users/link", upsertRoute(p, p.svc.UpsertUsers), deleteRoute(p, p.svc.DeleteUsers),
+		getRoute(p, p.svc.GetUser), listRoute(p, p.svc.ListUsers))
+	entity("/api/v1/access/identifiers/link", upsertRoute(p, p.svc.UpsertIdentifiers), deleteRoute(p, p.svc.DeleteIdentifiers),
+		getRoute(p, p.svc.GetIdentifier), listRoute(p, p.svc.ListIdentifiers))
+	entity("/api/v1/access/timeprofile/link", upsertRoute(p, p.svc.UpsertTimeProfiles), deleteRoute(p, p.svc.DeleteTimeProfiles),
+		getRoute(p, p.svc.GetTimeProfile), listRoute(p, p.svc.ListTimeProfiles))
+	entity("/api/v1/apartments/link", upsertRoute(p, p.svc.UpsertApartments), deleteRoute(p, p.svc.DeleteApartments),
+		getRoute(p, p.svc.GetApartment), listRoute(p, p.svc.ListApartments))
+	entity("/api/v1/access/kone/link", upsertRoute(p, p.svc.UpsertLiftRules), deleteRoute(p, p.svc.DeleteLiftRules),
+		getRoute(p, p.svc.GetLiftRule), listRoute(p, p.svc.ListLiftRules))
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
+	})
 }
 
-func errorBody(msg string) map[string]string { return map[string]string{"error": msg} }
+func errorBody[M ~string](msg M) map[string]string { return map[string]string{"error": string(msg)} }
 
 // login answers GET /api/v1/login?username=U&password=MD5HEX.
 func (p *panel) login(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	user, pass := q.Get("username"), q.Get("password")
 	if user == "" || pass == "" {
-		writeJSON(w, http.StatusBadRequest, errorBody(msgRequiredParameters))
+		writeJSON(w, http.StatusBadRequest, errorBody(MsgRequiredParameters))
 		return
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
-	keys := []string{"user:" + user, "addr:" + addr}
-	if p.throttled(keys) {
-		writeJSON(w, http.StatusTooManyRequests, errorBody(msgTooManyLogins))
+	acct, err := p.logins.check(r, user, func() (Account, error) {
+		return p.cfg.Accounts.CheckPassword(r.Context(), user, strings.ToLower(pass))
+	})
+	switch {
+	case errors.Is(err, errThrottled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(p.cfg.Limits.LoginWindow.Seconds())))
+		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgTooManyLogins))
 		return
-	}
-	acct, err := p.cfg.Accounts.CheckPassword(r.Context(), user, strings.ToLower(pass))
-	if errors.Is(err, ErrBadCredentials) {
-		p.fail(keys)
-		writeJSON(w, http.StatusBadRequest, errorBody(msgWrongLogin))
+	case errors.Is(err, ErrBadCredentials):
+		writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLogin))
 		return
-	}
-	if err != nil {
+	case err != nil:
 		p.internal(w, r, err)
 		return
 	}
-	token := make([]byte, 32)
-	_, _ = rand.Read(token)
-	t := hex.EncodeToString(token)
+	logUser(r, acct.Username)
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // never fails (crypto/rand)
+	token := hex.EncodeToString(raw)
 	now := p.cfg.Now()
 	p.mu.Lock()
-	for k, s := range p.tokens { // forget expired sessions while here
+	for t, s := range p.tokens { // forget expired sessions while here
 		if now.After(s.expires) {
-			delete(p.tokens, k)
+			delete(p.tokens, t)
 		}
 	}
-	p.tokens[t] = session{account: acct, expires: now.Add(p.cfg.Limits.TokenTTL)}
+	p.tokens[token] = session{account: acct, expires: now.Add(p.cfg.Limits.TokenTTL)}
 	p.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"token": t, "account_type": string(acct.Type)})
+	writeJSON(w, http.StatusOK, struct {
+		Token       string      `json:"token"`
+		AccountType AccountType `json:"account_type"`
+	}{token, acct.Type})
 }
 
-// throttled reports whether any key has too many recent failures.
-func (p *panel) throttled(keys []string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cutoff := p.cfg.Now().Add(-p.cfg.Limits.LoginWindow)
-	for _, k := range keys {
-		recent := p.failures[k][:0]
-		for _, t := range p.failures[k] {
-			if t.After(cutoff) {
-				recent = append(recent, t)
-			}
-		}
-		if len(recent) == 0 {
-			delete(p.failures, k)
-			continue
-		}
-		p.failures[k] = recent
-		if len(recent) >= p.cfg.Limits.LoginFailures {
-			return true
-		}
+// bearerToken is the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
 	}
-	return false
+	return strings.TrimSpace(token)
 }
 
-func (p *panel) fail(keys []string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, k := range keys {
-		p.failures[k] = append(p.failures[k], p.cfg.Now())
-	}
-}
-
-// auth checks the Bearer token and the account type a route needs.
-func (p *panel) auth(need AccountType, h func(http.ResponseWriter, *http.Request, Account)) http.Handler {
+// auth checks the Bearer token and the account type a route needs
+// (Manager: any account).
+func (p *panel) auth(need AccountType, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		p.mu.Lock()
-		s, found := p.tokens[strings.TrimSpace(token)]
+		s, found := p.tokens[bearerToken(r)]
 		p.mu.Unlock()
-		if !ok || !found || p.cfg.Now().After(s.expires) {
-			writeJSON(w, http.StatusUnauthorized, errorBody(msgLogIn))
+		if !found || p.cfg.Now().After(s.expires) {
+			writeJSON(w, http.StatusUnauthorized, errorBody(MsgLogIn))
 			return
 		}
+		logUser(r, s.account.Username)
 		if need == Admin && s.account.Type != Admin {
-			writeJSON(w, http.StatusForbidden, errorBody(msgAdminRequired))
+			writeJSON(w, http.StatusForbidden, errorBody(MsgAdminRequired))
 			return
 		}
 		h(w, r, s.account)
@@ -168,116 +162,94 @@ func (p *panel) auth(need AccountType, h func(http.ResponseWriter, *http.Request
 }
 
 func (p *panel) logout(w http.ResponseWriter, r *http.Request, _ Account) {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	p.mu.Lock()
-	delete(p.tokens, strings.TrimSpace(token))
+	delete(p.tokens, bearerToken(r))
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }
 
 func (p *panel) internal(w http.ResponseWriter, r *http.Request, err error) {
 	p.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
-	writeJSON(w, http.StatusInternalServerError, errorBody(msgInternal))
+	writeJSON(w, http.StatusInternalServerError, errorBody(MsgInternal))
 }
 
-// readBody reads a bounded body; it answers the error itself and returns
-// false when there is none to use.
-func (p *panel) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readObject reads a bounded body and decodes it, as one JSON object,
+// into v. It answers a failure itself and then returns false.
+func (p *panel) readObject(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.Limits.MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(msgBodyTooLarge))
-		return nil, false
-	case err != nil || len(bytes.TrimSpace(body)) == 0:
-		writeJSON(w, http.StatusBadRequest, errorBody(access.ErrWrongJSONBody.Error()))
-		return nil, false
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(MsgBodyTooLarge))
+		return false
 	}
-	return body, true
+	if err != nil {
+		err = access.ErrWrongJSONBody // a body cut short is no JSON either
+	} else {
+		err = decodeObject(body, v)
+	}
+	if err != nil {
+		p.fail(w, r, err)
+		return false
+	}
+	return true
 }
 
-// decodeList decodes {"<key>": [items]} into a slice of T, turning
-// decoding errors into the vendor's messages with the item's JSON path.
-func decodeList[T any](body []byte, key string) ([]T, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, access.ErrWrongJSONBody // not JSON, or not an object
-	}
-	raw, ok := top[key]
-	if !ok || string(raw) == "null" {
-		return nil, access.MissingValue(key)
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, access.WrongType(key)
-	}
-	out := make([]T, len(items))
-	for i, item := range items {
-		if err := json.Unmarshal(item, &out[i]); err != nil {
-			path := fmt.Sprintf("%s[%d]", key, i)
-			var typeErr *json.UnmarshalTypeError
-			if errors.As(err, &typeErr) && typeErr.Field != "" {
-				path += "." + typeErr.Field
-			}
-			return nil, access.WrongType(path)
-		}
-	}
-	return out, nil
-}
-
-// answer writes a batch's results or its error.
-func (p *panel) answer(w http.ResponseWriter, r *http.Request, results []access.Result, err error) {
+// fail answers a request error with the panel's 400 body, and anything
+// else as an internal error.
+func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var item *access.ItemError
+	var tooLong *listTooLongError
 	switch {
-	case err == nil:
-		writeJSON(w, http.StatusOK, map[string][]access.Result{"result": results})
-	case errors.Is(err, access.ErrWrongJSONBody), errors.Is(err, access.ErrListEmpty), errors.As(err, &item):
+	case errors.Is(err, access.ErrWrongJSONBody), errors.Is(err, access.ErrListEmpty), errors.As(err, &item), errors.As(err, &tooLong):
 		writeJSON(w, http.StatusBadRequest, errorBody(err.Error()))
 	case errors.Is(err, access.ErrTooManyItems):
-		writeJSON(w, http.StatusBadRequest, errorBody("List is too long: "+strings.TrimPrefix(err.Error(), access.ErrTooManyItems.Error()+": ")))
+		// The service's own limit, lower than Limits.MaxListItems: its
+		// error ends with "N, at most M", said as the adapter says it.
+		_, counts, _ := strings.Cut(err.Error(), access.ErrTooManyItems.Error()+": ")
+		writeJSON(w, http.StatusBadRequest, errorBody(string(MsgListTooLong)+": "+counts))
 	default:
 		p.internal(w, r, err)
 	}
 }
 
-func upsertRoute[T any](upsert func(context.Context, []T) ([]access.Result, error)) func(*panel, http.ResponseWriter, *http.Request) {
-	return func(p *panel, w http.ResponseWriter, r *http.Request) {
-		body, ok := p.readBody(w, r)
-		if !ok {
+// batch decodes the list at key of a batch's body and answers what the
+// service makes of it.
+func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]access.Result, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ Account) {
+		var top map[string]json.RawMessage
+		if !p.readObject(w, r, &top) {
 			return
 		}
-		items, err := decodeList[T](body, "list_items")
+		items, err := decodeList[T](top[key], key, p.cfg.Limits.MaxListItems)
 		if err != nil {
-			p.answer(w, r, nil, err)
+			p.fail(w, r, err)
 			return
 		}
-		results, err := upsert(r.Context(), items)
-		p.answer(w, r, results, err)
+		results, err := apply(r.Context(), items)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string][]access.Result{"result": results})
 	}
 }
 
-func deleteRoute(del func(context.Context, []string) ([]access.Result, error)) func(*panel, http.ResponseWriter, *http.Request) {
-	return func(p *panel, w http.ResponseWriter, r *http.Request) {
-		body, ok := p.readBody(w, r)
-		if !ok {
-			return
-		}
-		ids, err := decodeList[string](body, "link_ids")
-		if err != nil {
-			p.answer(w, r, nil, err)
-			return
-		}
-		results, err := del(r.Context(), ids)
-		p.answer(w, r, results, err)
-	}
+// upsertRoute answers POST .../update {"list_items":[...]}.
+func upsertRoute[T any](p *panel, upsert func(context.Context, []T) ([]access.Result, error)) handler {
+	return batch(p, "list_items", upsert)
 }
 
-func getRoute[T any](get func(context.Context, string) (T, error)) func(*panel, http.ResponseWriter, *http.Request) {
-	return func(p *panel, w http.ResponseWriter, r *http.Request) {
+// deleteRoute answers POST .../delete {"link_ids":[...]}.
+func deleteRoute(p *panel, del func(context.Context, []string) ([]access.Result, error)) handler {
+	return batch(p, "link_ids", del)
+}
+
+// getRoute answers GET .../{link_id}.
+func getRoute[T any](p *panel, get func(context.Context, string) (T, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ Account) {
 		v, err := get(r.Context(), r.PathValue("link_id"))
 		switch {
 		case errors.Is(err, access.ErrNotFound):
-			writeJSON(w, http.StatusNotFound, errorBody(msgNotFound))
+			writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
 		case err != nil:
 			p.internal(w, r, err)
 		default:
@@ -286,10 +258,19 @@ func getRoute[T any](get func(context.Context, string) (T, error)) func(*panel, 
 	}
 }
 
-func listRoute[T any](list func(context.Context, access.Page) ([]T, string, error)) func(*panel, http.ResponseWriter, *http.Request) {
-	return func(p *panel, w http.ResponseWriter, r *http.Request) {
+// listRoute answers GET ...?after=&limit= with {"list_items","next"}.
+func listRoute[T any](p *panel, list func(context.Context, access.Page) ([]T, string, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ Account) {
 		q := r.URL.Query()
-		limit, _ := strconv.Atoi(q.Get("limit"))
+		limit := 0
+		if s := q.Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 1000 {
+				writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLimit))
+				return
+			}
+			limit = n
+		}
 		items, next, err := list(r.Context(), access.Page{After: q.Get("after"), Limit: limit})
 		if err != nil {
 			p.internal(w, r, err)
@@ -302,45 +283,50 @@ func listRoute[T any](list func(context.Context, access.Page) ([]T, string, erro
 	}
 }
 
-// decideRequest is the body of POST /api/v1/access/decide (our route).
+// decideRequest is the body of POST /api/v1/access/decide, our route.
 type decideRequest struct {
-	Type   access.IdentifierType `json:"identifier_type"`
-	Number string                `json:"identifier_number"`
-	Lock   int                   `json:"lock"`
-	At     int64                 `json:"at,omitempty"` // unix seconds; 0 means now
+	Type   *access.IdentifierType `json:"identifier_type"`
+	Number *string                `json:"identifier_number"`
+	Lock   *int                   `json:"lock"` // 1 or 2
+	At     *int64                 `json:"at"`   // unix seconds; absent means now
+}
+
+// decideResponse is its answer.
+type decideResponse struct {
+	Allow      bool          `json:"allow"`
+	Reason     access.Reason `json:"reason"`
+	LinkID     string        `json:"link_id"`
+	PassesLeft int           `json:"passes_left"`
 }
 
 func (p *panel) decide(w http.ResponseWriter, r *http.Request, _ Account) {
-	body, ok := p.readBody(w, r)
-	if !ok {
-		return
-	}
 	var req decideRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			writeJSON(w, http.StatusBadRequest, errorBody(access.WrongType(typeErr.Field).Error()))
-			return
-		}
-		writeJSON(w, http.StatusBadRequest, errorBody(access.ErrWrongJSONBody.Error()))
+	if !p.readObject(w, r, &req) {
 		return
 	}
+	var err error
 	switch {
-	case req.Type == "":
-		writeJSON(w, http.StatusBadRequest, errorBody(access.MissingValue("identifier_type").Error()))
-		return
-	case req.Number == "":
-		writeJSON(w, http.StatusBadRequest, errorBody(access.MissingValue("identifier_number").Error()))
+	case req.Type == nil || *req.Type == "":
+		err = access.MissingValue("identifier_type")
+	case req.Number == nil || *req.Number == "":
+		err = access.MissingValue("identifier_number")
+	case req.Lock == nil:
+		err = access.MissingValue("lock")
+	case *req.Lock != 1 && *req.Lock != 2:
+		err = access.WrongType("lock")
+	}
+	if err != nil {
+		p.fail(w, r, err)
 		return
 	}
 	at := p.cfg.Now()
-	if req.At != 0 {
-		at = time.Unix(req.At, 0)
+	if req.At != nil {
+		at = time.Unix(*req.At, 0)
 	}
-	d, err := p.svc.Decide(r.Context(), access.Request{Type: req.Type, Number: req.Number, Lock: max(req.Lock, 1), At: at})
+	d, err := p.svc.Decide(r.Context(), access.Request{Type: *req.Type, Number: *req.Number, Lock: *req.Lock, At: at})
 	if err != nil {
 		p.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"allow": d.Allow, "reason": d.Reason, "link_id": d.IdentifierLinkID, "passes_left": d.PassesLeft})
+	writeJSON(w, http.StatusOK, decideResponse{Allow: d.Allow, Reason: d.Reason, LinkID: d.IdentifierLinkID, PassesLeft: d.PassesLeft})
 }
