@@ -7,10 +7,15 @@
 //	go run ./examples/server -postgres postgres://lintel@db/lintel  # several servers, one database
 //
 // On the first start without -admin-password (or LINTEL_ADMIN_PASSWORD) it
-// makes an admin password, prints it once and keeps only its hashes. With a
-// password given, the admin account is set to it at every start.
-// SIGINT or SIGTERM stops it gracefully: requests in progress finish, then
-// the store is closed.
+// makes a password for the account "admin", prints it once and keeps only
+// its hashes. With a password given, the admin account is set to it at every
+// start. -manager-password (or LINTEL_MANAGER_PASSWORD) sets the account
+// "manager", which may read and ask for decisions but not change data.
+//
+// SIGINT or SIGTERM stops it gracefully: it stops accepting connections,
+// lets the requests in progress finish (up to 30 seconds), then closes the
+// store, so every batch that was answered is on disk. A second signal stops
+// it at once.
 package main
 
 import (
@@ -42,6 +47,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop) // after the first signal, a second one kills
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
@@ -50,20 +56,24 @@ func main() {
 
 // run is the whole server; it returns when ctx ends (after a graceful
 // shutdown) or on an error.
-func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) (err error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	data := fs.String("data", "./lintel-data", "folder of the file store")
 	inMemory := fs.Bool("memory", false, "keep everything in memory (lost at exit) instead of -data")
 	pgURL := fs.String("postgres", "", "keep the data in this PostgreSQL database instead of -data (also LINTEL_POSTGRES_URL)")
-	adminPassword := fs.String("admin-password", "", "set the admin password (also LINTEL_ADMIN_PASSWORD)")
+	adminPassword := fs.String("admin-password", "", "set the password of the account admin (also LINTEL_ADMIN_PASSWORD)")
+	managerPassword := fs.String("manager-password", "", "set the password of the read-only account manager (also LINTEL_MANAGER_PASSWORD)")
 	zone := fs.String("zone", "UTC", "the panel's time zone, in which time profiles are read")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *adminPassword == "" {
 		*adminPassword = getenv("LINTEL_ADMIN_PASSWORD")
+	}
+	if *managerPassword == "" {
+		*managerPassword = getenv("LINTEL_MANAGER_PASSWORD")
 	}
 	if *pgURL == "" {
 		*pgURL = getenv("LINTEL_POSTGRES_URL")
@@ -78,7 +88,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() { err = errors.Join(err, st.Close()) }()
 
 	svc, err := access.New(ctx, st, access.WithLocation(loc), access.WithLogger(log))
 	if err != nil {
@@ -95,6 +105,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err := ensureAdmin(ctx, accounts, *adminPassword, stdout); err != nil {
 		return err
 	}
+	if *managerPassword != "" {
+		if err := accounts.Set(ctx, "manager", httpadapter.Manager, *managerPassword); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -106,6 +121,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		ReadTimeout:       60 * time.Second, // a 16 MiB batch on a slow link
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "lintel: listening on http://%s, %s\n", ln.Addr(), where)
 	served := make(chan error, 1)
