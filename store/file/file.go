@@ -27,7 +27,7 @@
 // ErrValueTooLarge.
 //
 // Throughput on a two-core test machine: one commit of 10,000 puts in
-// ascending key order takes about 20 ms; in random order about 85 to 150 ms
+// ascending key order takes about 20 ms; in random order about 80 to 150 ms
 // (growing with the bucket), because random keys spread the writes over
 // many 4 KiB pages, each rewritten whole at the commit. Bulk imports should
 // write in key order where they can.
