@@ -56,6 +56,13 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
+func TestLoginKeysAreBounded(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	keys := loginKeys(r, strings.Repeat("a", 1<<20))
+	assert.Equal(t, "user:"+strings.Repeat("a", maxUserName), keys[0])
+	assert.Equal(t, "addr:192.0.2.1", keys[1])
+}
+
 func TestThrottle(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := newThrottle(2, time.Minute, func() time.Time { return now })

@@ -41,9 +41,10 @@ func newThrottle(limit int, window time.Duration, now func() time.Time) *throttl
 }
 
 // loginKeys are the throttle's keys for an attempt to log in as user from
-// r's client.
+// r's client. A name longer than any account's is cut, so that no key is
+// longer than maxUserName.
 func loginKeys(r *http.Request, user string) []string {
-	return []string{"user:" + user, "addr:" + clientAddr(r)}
+	return []string{"user:" + user[:min(len(user), maxUserName)], "addr:" + clientAddr(r)}
 }
 
 // clientAddr is the client's IP address; IPv6 clients count per /64, the
