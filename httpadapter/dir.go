@@ -226,7 +226,7 @@ func (s *dir) uuids(req request) ([]string, error) {
 }
 
 // answer writes a directory function's result or its error.
-func answer[T any](s *dir, w http.ResponseWriter, r *http.Request, result T, err error) {
+func (s *dir) answer(w http.ResponseWriter, r *http.Request, result any, err error) {
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -250,7 +250,7 @@ func (s *dir) create(w http.ResponseWriter, r *http.Request, req request) {
 		return
 	}
 	res, err := s.d.Create(r.Context(), entries, force == "1")
-	answer(s, w, r, res, err)
+	s.answer(w, r, res, err)
 }
 
 func (s *dir) update(w http.ResponseWriter, r *http.Request, req request) {
@@ -260,7 +260,7 @@ func (s *dir) update(w http.ResponseWriter, r *http.Request, req request) {
 		return
 	}
 	res, err := s.d.Update(r.Context(), entries)
-	answer(s, w, r, res, err)
+	s.answer(w, r, res, err)
 }
 
 func (s *dir) delete(w http.ResponseWriter, r *http.Request, req request) {
@@ -270,7 +270,7 @@ func (s *dir) delete(w http.ResponseWriter, r *http.Request, req request) {
 		return
 	}
 	res, err := s.d.Delete(r.Context(), ids, req.Owner)
-	answer(s, w, r, res, err)
+	s.answer(w, r, res, err)
 }
 
 func (s *dir) get(w http.ResponseWriter, r *http.Request, req request) {
@@ -280,10 +280,10 @@ func (s *dir) get(w http.ResponseWriter, r *http.Request, req request) {
 		return
 	}
 	res, err := s.d.Get(r.Context(), ids, req.fields())
-	answer(s, w, r, res, err)
+	s.answer(w, r, res, err)
 }
 
 func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
 	res, err := s.d.Query(r.Context(), req.Series, req.Iterator.Timestamp, req.fields())
-	answer(s, w, r, res, err)
+	s.answer(w, r, res, err)
 }

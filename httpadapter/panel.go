@@ -73,15 +73,15 @@ func (p *panel) routes(mux *http.ServeMux) {
 		route(base+"/{link_id}", http.MethodGet, p.auth(Manager, get))
 		route(base, http.MethodGet, p.auth(Manager, list))
 	}
-	entity("/api/v1/access/users/link", upsertRoute(p, p.svc.UpsertUsers), deleteRoute(p, p.svc.DeleteUsers),
+	entity("/api/v1/access/users/link", batch(p, "list_items", p.svc.UpsertUsers), batch(p, "link_ids", p.svc.DeleteUsers),
 		getRoute(p, p.svc.GetUser), listRoute(p, p.svc.ListUsers))
-	entity("/api/v1/access/identifiers/link", upsertRoute(p, p.svc.UpsertIdentifiers), deleteRoute(p, p.svc.DeleteIdentifiers),
+	entity("/api/v1/access/identifiers/link", batch(p, "list_items", p.svc.UpsertIdentifiers), batch(p, "link_ids", p.svc.DeleteIdentifiers),
 		getRoute(p, p.svc.GetIdentifier), listRoute(p, p.svc.ListIdentifiers))
-	entity("/api/v1/access/timeprofile/link", upsertRoute(p, p.svc.UpsertTimeProfiles), deleteRoute(p, p.svc.DeleteTimeProfiles),
+	entity("/api/v1/access/timeprofile/link", batch(p, "list_items", p.svc.UpsertTimeProfiles), batch(p, "link_ids", p.svc.DeleteTimeProfiles),
 		getRoute(p, p.svc.GetTimeProfile), listRoute(p, p.svc.ListTimeProfiles))
-	entity("/api/v1/apartments/link", upsertRoute(p, p.svc.UpsertApartments), deleteRoute(p, p.svc.DeleteApartments),
+	entity("/api/v1/apartments/link", batch(p, "list_items", p.svc.UpsertApartments), batch(p, "link_ids", p.svc.DeleteApartments),
 		getRoute(p, p.svc.GetApartment), listRoute(p, p.svc.ListApartments))
-	entity("/api/v1/access/kone/link", upsertRoute(p, p.svc.UpsertLiftRules), deleteRoute(p, p.svc.DeleteLiftRules),
+	entity("/api/v1/access/kone/link", batch(p, "list_items", p.svc.UpsertLiftRules), batch(p, "link_ids", p.svc.DeleteLiftRules),
 		getRoute(p, p.svc.GetLiftRule), listRoute(p, p.svc.ListLiftRules))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
@@ -211,7 +211,8 @@ func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// batch decodes the list at key of a batch's body and answers what the
+// batch answers POST .../update {"list_items":[...]} and .../delete
+// {"link_ids":[...]}: it decodes the list at key and answers what the
 // service makes of it.
 func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]access.Result, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ Account) {
@@ -231,16 +232,6 @@ func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]acce
 		}
 		writeJSON(w, http.StatusOK, map[string][]access.Result{"result": results})
 	}
-}
-
-// upsertRoute answers POST .../update {"list_items":[...]}.
-func upsertRoute[T any](p *panel, upsert func(context.Context, []T) ([]access.Result, error)) handler {
-	return batch(p, "list_items", upsert)
-}
-
-// deleteRoute answers POST .../delete {"link_ids":[...]}.
-func deleteRoute(p *panel, del func(context.Context, []string) ([]access.Result, error)) handler {
-	return batch(p, "link_ids", del)
 }
 
 // getRoute answers GET .../{link_id}.
