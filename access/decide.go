@@ -4,19 +4,38 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/timeprofile"
 )
 
-// Request asks whether a credential may open a lock at an instant.
+// Door is a lock of the panel as a reader asks for it: 1, the first, or
+// 2, the second. Any other value is refused with ErrInvalidDoor before
+// anything is read.
+type Door int
+
+// The panel's doors.
+const (
+	FirstDoor  Door = 1
+	SecondDoor Door = 2
+)
+
+// ErrInvalidDoor is returned by Decide and Check for a Door other than 1
+// or 2.
+var ErrInvalidDoor = errors.New("access: a door is 1 (first) or 2 (second)")
+
+// Valid reports whether d is FirstDoor or SecondDoor.
+func (d Door) Valid() bool { return d == FirstDoor || d == SecondDoor }
+
+// Request asks whether a credential may open a door at an instant.
 type Request struct {
 	Type IdentifierType
 	// Number is the credential as the reader presents it; for face_id, the
 	// link_id of the face identifier that the panel's recogniser matched.
 	Number string
-	Lock   int       // 1 for the first lock, 2 for the second
+	Lock   Door
 	At     time.Time // the zero time means now
 }
 
@@ -25,9 +44,13 @@ type Reason string
 
 // The reasons of a Decision.
 const (
-	Granted            Reason = "granted"
-	UnknownCredential  Reason = "unknown_credential"
-	UserBlocked        Reason = "user_blocked"
+	Granted           Reason = "granted"
+	UnknownCredential Reason = "unknown_credential"
+	UserBlocked       Reason = "user_blocked"
+	// OwnerRemoved: a user that restricted the identifier was deleted or
+	// stopped listing it, and the identifier has not been pushed again
+	// since (see the package doc).
+	OwnerRemoved       Reason = "owner_removed"
 	WrongLock          Reason = "wrong_lock"
 	NotYetValid        Reason = "not_yet_valid"
 	Expired            Reason = "expired"
@@ -41,7 +64,10 @@ type Decision struct {
 	Allow            bool
 	Reason           Reason
 	IdentifierLinkID string // empty for an unknown credential
-	PassesLeft       int    // after this decision; -1 when passes are not limited
+	// PassesLeft is, for a credential with limited passes that passed
+	// every other check, the passes left after this decision (Decide) or
+	// now (Check); otherwise -1.
+	PassesLeft int
 }
 
 // credential is what a decision needs of an identifier, decoded and
@@ -52,6 +78,7 @@ type credential struct {
 	validity   Validity
 	limited    bool                    // passes are counted
 	blocked    bool                    // a user owning it is blocked
+	detached   bool                    // it lost a restricting user (bucketDetached)
 	userLocks  []int                   // lock_number of each owning user
 	schedules  []*timeprofile.Schedule // of the identifier and its users
 	profileGap bool                    // a bound profile does not exist
@@ -73,56 +100,54 @@ func newDecisionCache(gen uint64) *decisionCache {
 	return &decisionCache{gen: gen, credentials: map[numberKeyT]*credential{}, schedules: map[string]*timeprofile.Schedule{}}
 }
 
-// Decide answers r. It fails closed: a credential bound to a time profile
-// that does not exist is denied. The checks, in order: the credential is
-// known; none of its users is blocked; its lock ("all" or empty: both) and
-// each owning user's lock_number (0 both) include r.Lock; its validity
-// window holds At; a time profile allows (any bound profile, of the
-// identifier or of an owning user, active at At; none bound means always);
-// and, for a credential with limited passes, one is left. A granted
-// decision on such a credential consumes a pass atomically, in a write
-// transaction; every other decision reads only.
+// Decide answers r, and consumes a pass when it grants a credential with
+// limited passes. It fails closed: a credential bound to a time profile
+// that does not exist is denied, and so is one whose restricting user was
+// removed (OwnerRemoved). The checks, in order: the credential is known;
+// none of its users is blocked; it has not lost a restricting user; its
+// lock ("all" or empty: both) and each owning user's lock_number (0 both)
+// include r.Lock; its validity window holds At; a time profile allows (any
+// bound profile, of the identifier or of an owning user, active at At; none
+// bound means always); and, for a credential with limited passes, one is
+// left.
+//
+// A decision that may consume a pass reads, checks and consumes in one
+// write transaction, so a change committed before it (a block, a delete)
+// is always seen, and concurrent decisions never grant more passes than
+// there are. Every other decision reads only.
 //
 // Decoded and compiled credentials are cached per generation of the store
 // (a counter every write of this package increments), so a decision on a
 // known credential decodes no JSON, and a change made by another Service
 // on the same store is seen by the very next decision.
 func (s *Service) Decide(ctx context.Context, r Request) (Decision, error) {
+	return s.decide(ctx, r, true)
+}
+
+// Check answers r as Decide would, but consumes nothing and writes
+// nothing: for a credential with limited passes it says whether one is
+// left now, and PassesLeft is the count as it is.
+func (s *Service) Check(ctx context.Context, r Request) (Decision, error) {
+	return s.decide(ctx, r, false)
+}
+
+func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision, error) {
+	if !r.Lock.Valid() {
+		return Decision{}, fmt.Errorf("%w: %d", ErrInvalidDoor, r.Lock)
+	}
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
 	op := s.lookups.Get().(*lookup)
-	op.t, op.number = r.Type, r.Number
+	op.req, op.consume = r, consume
 	err := s.st.View(ctx, op.fn)
-	cred := op.cred
+	if err == nil && op.needWrite {
+		op.write = true
+		err = s.st.Update(ctx, op.fn)
+	}
+	d := op.d
 	*op = lookup{s: s, fn: op.fn}
 	s.lookups.Put(op)
-	if err != nil {
-		return Decision{}, err
-	}
-	if cred == nil {
-		return Decision{Reason: UnknownCredential, PassesLeft: -1}, nil
-	}
-	d := Decision{IdentifierLinkID: cred.linkID, PassesLeft: -1, Reason: cred.check(r)}
-	if d.Reason != Granted {
-		return d, nil
-	}
-	if !cred.limited {
-		d.Allow = true
-		return d, nil
-	}
-	err = s.st.Update(ctx, func(tx store.Tx) error {
-		left, err := passesLeft(tx, cred.linkID)
-		if err != nil {
-			return err
-		}
-		if left == 0 {
-			d.Reason, d.PassesLeft, d.Allow = NoPassesLeft, 0, false
-			return nil
-		}
-		d.Allow, d.PassesLeft = true, left-1
-		return tx.Put(bucketPasses, []byte(cred.linkID), binary.BigEndian.AppendUint32(nil, uint32(left-1)))
-	})
 	if err != nil {
 		return Decision{}, err
 	}
@@ -134,11 +159,14 @@ func (c *credential) check(r Request) Reason {
 	if c.blocked {
 		return UserBlocked
 	}
-	if (c.lock == LockFirst && r.Lock != 1) || (c.lock == LockSecond && r.Lock != 2) {
+	if c.detached {
+		return OwnerRemoved
+	}
+	if (c.lock == LockFirst && r.Lock != FirstDoor) || (c.lock == LockSecond && r.Lock != SecondDoor) {
 		return WrongLock
 	}
 	for _, l := range c.userLocks {
-		if l != 0 && l != r.Lock {
+		if l != 0 && Door(l) != r.Lock {
 			return WrongLock
 		}
 	}
@@ -168,21 +196,54 @@ func (c *credential) check(r Request) Reason {
 	return OutsideTimeProfile
 }
 
-// lookup is one credential lookup in a read transaction. Lookups are
-// pooled with their transaction function bound once, so that a decision
-// allocates no closure: the hot path stays within the store's own
-// allocation.
+// lookup is one decision: it runs in a read transaction, and again in a
+// write transaction when a pass is to be consumed. Lookups are pooled with
+// their transaction function bound once, so that a decision allocates no
+// closure.
 type lookup struct {
-	s      *Service
-	fn     func(store.Tx) error // l.run
-	t      IdentifierType
-	number string
-	cred   *credential
+	s       *Service
+	fn      func(store.Tx) error // l.run
+	req     Request
+	consume bool // Decide, not Check
+
+	write     bool // this run is in a write transaction
+	needWrite bool // the read run found a pass to consume
+	d         Decision
 }
 
-func (l *lookup) run(tx store.Tx) (err error) {
-	l.cred, err = l.s.credential(tx, l.t, l.number)
-	return err
+func (l *lookup) run(tx store.Tx) error {
+	cred, err := l.s.credential(tx, l.req.Type, l.req.Number)
+	if err != nil {
+		return err
+	}
+	l.needWrite = false
+	if cred == nil {
+		l.d = Decision{Reason: UnknownCredential, PassesLeft: -1}
+		return nil
+	}
+	l.d = Decision{IdentifierLinkID: cred.linkID, PassesLeft: -1, Reason: cred.check(l.req)}
+	if l.d.Reason != Granted || !cred.limited {
+		l.d.Allow = l.d.Reason == Granted
+		return nil
+	}
+	if l.consume && !l.write {
+		l.needWrite = true // read, check and consume again in one write transaction
+		return nil
+	}
+	left, err := passesLeft(tx, cred.linkID)
+	if err != nil {
+		return err
+	}
+	if left == 0 {
+		l.d.Reason, l.d.PassesLeft = NoPassesLeft, 0
+		return nil
+	}
+	l.d.Allow, l.d.PassesLeft = true, left
+	if !l.write {
+		return nil // Check
+	}
+	l.d.PassesLeft = left - 1
+	return tx.Put(bucketPasses, []byte(cred.linkID), binary.BigEndian.AppendUint32(nil, uint32(left-1)))
 }
 
 func (s *Service) newLookup() any {
@@ -260,9 +321,17 @@ func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType
 		return nil, err
 	}
 	cred := &credential{linkID: id.LinkID, lock: id.Lock, validity: id.Valid, limited: !id.Valid.Passes.IsPermanent}
+	if cred.detached, err = exists(tx, bucketDetached, id.LinkID); err != nil {
+		return nil, err
+	}
 	profiles := id.TimeProfiles.LinkIDs
-	err = tx.Scan(bucketOwners, append([]byte(linkID), 0), func(k, _ []byte) error {
-		u, ok, err := getJSON[User](tx, bucketUsers, string(k[len(linkID)+1:]))
+	prefix := store.Key(linkID)
+	err = tx.Scan(bucketOwners, prefix, func(k, _ []byte) error {
+		parts, err := store.SplitKey(k[len(prefix):])
+		if err != nil || len(parts) != 1 {
+			return fmt.Errorf("access: owner index key %q: %w", k, store.ErrBadKey)
+		}
+		u, ok, err := getJSON[User](tx, bucketUsers, parts[0])
 		if err != nil || !ok {
 			return err
 		}

@@ -67,7 +67,7 @@ func TestDecideReasons(t *testing.T) {
 	tests := []struct {
 		name   string
 		number string
-		lock   int
+		lock   access.Door
 		at     time.Time
 		want   access.Reason
 	}{

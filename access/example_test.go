@@ -32,7 +32,7 @@ func Example() {
 
 	// The reader presents the card at the first door, then at the second.
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	for _, lock := range []int{1, 2} {
+	for _, lock := range []access.Door{access.FirstDoor, access.SecondDoor} {
 		d, _ := svc.Decide(ctx, access.Request{Type: access.Card, Number: "0a-1b-2c-3d", Lock: lock, At: at})
 		fmt.Println(lock, d.Allow, d.Reason, d.PassesLeft)
 	}

@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -131,7 +130,7 @@ func writeCounts(tx store.Tx, c identifierCounts) error {
 	return tx.Put(bucketMeta, keyCountFaces, binary.BigEndian.AppendUint64(nil, uint64(max(c.faces, 0))))
 }
 
-func numberKey(t IdentifierType, normalized string) []byte { return indexKey(string(t), normalized) }
+func numberKey(t IdentifierType, normalized string) []byte { return store.Key(string(t), normalized) }
 
 func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, counts *identifierCounts) ([]Result, error) {
 	fail := func(info ExtendedInfo) ([]Result, error) {
@@ -178,6 +177,9 @@ func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, co
 	if err := s.writeIdentifier(tx, id, number, old, found); err != nil {
 		return nil, err
 	}
+	if err := tx.Delete(bucketDetached, []byte(id.LinkID)); err != nil { // pushed again: see DeleteUsers
+		return nil, err
+	}
 	info := Created
 	if found {
 		info = Updated
@@ -221,17 +223,25 @@ func (s *Service) writeIdentifier(tx store.Tx, id Identifier, number string, old
 		left = *passes
 	case found && !old.Valid.Passes.IsPermanent:
 		// Keep the passes already used: at most the new maximum.
-		if cur, err := passesLeft(tx, id.LinkID); err == nil {
-			left = min(cur, left)
+		cur, err := passesLeft(tx, id.LinkID)
+		if err != nil {
+			return err
 		}
+		left = min(cur, left)
 	}
 	return tx.Put(bucketPasses, []byte(id.LinkID), binary.BigEndian.AppendUint32(nil, uint32(max(left, 0))))
 }
 
+// passesLeft reads the live pass count of an identifier with limited
+// passes. A count that is missing or malformed is an error: the store is
+// not what this package wrote.
 func passesLeft(tx store.Tx, linkID string) (int, error) {
 	v, err := tx.Get(bucketPasses, []byte(linkID))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("access: passes of %s: %w", linkID, err)
+	}
+	if len(v) != 4 {
+		return 0, fmt.Errorf("access: passes of %s: %d bytes, want 4", linkID, len(v))
 	}
 	return int(binary.BigEndian.Uint32(v)), nil
 }
@@ -257,26 +267,30 @@ func unindexIdentifier(tx store.Tx, id Identifier) error {
 // DeleteIdentifiers deletes identifiers by link_id: deleted, or not_found.
 // Users that referred to one keep the reference, which grants nothing.
 func (s *Service) DeleteIdentifiers(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketIdentifiers, linkIDs, func(tx store.Tx, id string, stored []byte) error {
-		var ident Identifier
-		if err := json.Unmarshal(stored, &ident); err != nil {
-			return fmt.Errorf("access: decoding identifier: %w", err)
-		}
-		if err := tx.Delete(bucketPasses, []byte(id)); err != nil {
-			return err
-		}
-		counts, err := readCounts(tx)
-		if err != nil {
-			return err
-		}
-		counts.all--
-		if ident.Type == FaceID {
-			counts.faces--
-		}
-		if err := writeCounts(tx, counts); err != nil {
-			return err
-		}
-		return unindexIdentifier(tx, ident)
+	return s.deleteBatch(ctx, bucketIdentifiers, linkIDs, func() deleteHooks {
+		return deleteHooks{each: func(tx store.Tx, id string, stored []byte) error {
+			ident, err := decodeRecord[Identifier](bucketIdentifiers, []byte(id), stored)
+			if err != nil {
+				return err
+			}
+			for _, b := range [][]byte{bucketPasses, bucketDetached} {
+				if err := tx.Delete(b, []byte(id)); err != nil {
+					return err
+				}
+			}
+			counts, err := readCounts(tx)
+			if err != nil {
+				return err
+			}
+			counts.all--
+			if ident.Type == FaceID {
+				counts.faces--
+			}
+			if err := writeCounts(tx, counts); err != nil {
+				return err
+			}
+			return unindexIdentifier(tx, ident)
+		}}
 	})
 }
 
@@ -287,8 +301,11 @@ func (s *Service) GetIdentifier(ctx context.Context, linkID string) (Identifier,
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		var ok bool
 		var err error
-		if id, ok, err = getJSON[Identifier](tx, bucketIdentifiers, linkID); err != nil || !ok {
-			return errors.Join(err, fmt.Errorf("%w: %s", ErrNotFound, linkID))
+		if id, ok, err = getJSON[Identifier](tx, bucketIdentifiers, linkID); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("%w: %s", ErrNotFound, linkID)
 		}
 		return s.completeIdentifier(tx, &id)
 	})

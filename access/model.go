@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 
@@ -80,7 +82,9 @@ type Validity struct {
 	} `json:"time"`
 	Passes struct {
 		IsPermanent bool `json:"is_permanent"`
-		MaxPasses   int  `json:"max_passes"`
+		// MaxPasses above 4294967295 (what a panel counts in 32 bits) is
+		// the wrong type; below 1 it is invalid_time_rules_settings.
+		MaxPasses int `json:"max_passes" validate:"max=4294967295"`
 	} `json:"passes"`
 }
 
@@ -99,7 +103,7 @@ type Identifier struct {
 		LinkIDs []string `json:"link_ids" validate:"max=64,dive,uuid"`
 	} `json:"time_profiles"`
 	Additional struct {
-		PassesLeft *int `json:"passes_left,omitempty"`
+		PassesLeft *int `json:"passes_left,omitempty" validate:"omitempty,min=0,max=4294967295"`
 	} `json:"additional"`
 }
 
@@ -198,10 +202,47 @@ func normalizeNumber(t IdentifierType, n string) (string, bool) {
 	case QR:
 		return strings.ToLower(n), timeprofile.CheckUID(n) == nil
 	case LicensePlate:
-		n = strings.ToUpper(strings.TrimSpace(n))
-		return n, len(n) >= 1 && len(n) <= 100
+		return normalizePlate(n)
 	case FaceID:
 		return "", true
 	}
 	return "", false
+}
+
+// maxPlateBytes bounds a licence plate's number.
+const maxPlateBytes = 100
+
+// normalizePlate is the licence-plate rule: the number must be valid UTF-8
+// of printable characters, 1 to 100 bytes once the ASCII spaces at either
+// end are cut; letters are compared without case, but only where the case
+// pair is one to one. ASCII a-z become A-Z; another lower-case letter
+// becomes its upper case only when that upper case is not ASCII and turns
+// back into the same letter ("а" and "А" are one, Cyrillic). So no letter
+// is mapped onto a different-looking one: "ſ" (long s) and "ı" (dotless i)
+// stay themselves instead of becoming "S" and "I", and "SIS 123" never
+// matches "ſıſ 123". Nothing else is changed, inner spaces included.
+func normalizePlate(n string) (string, bool) {
+	n = strings.Trim(n, " ")
+	if n == "" || len(n) > maxPlateBytes || !utf8.ValidString(n) {
+		return "", false
+	}
+	for _, r := range n {
+		if !unicode.IsPrint(r) {
+			return "", false
+		}
+	}
+	return strings.Map(foldPlateRune, n), true
+}
+
+func foldPlateRune(r rune) rune {
+	switch {
+	case r >= 'a' && r <= 'z':
+		return r - 'a' + 'A'
+	case r < utf8.RuneSelf || !unicode.IsLower(r):
+		return r
+	}
+	if up := unicode.ToUpper(r); up >= utf8.RuneSelf && unicode.ToLower(up) == r {
+		return up
+	}
+	return r
 }

@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -147,12 +146,14 @@ func (s *Service) UpsertApartments(ctx context.Context, apartments []Apartment) 
 // DeleteApartments deletes apartments by link_id. Users and identifiers
 // bound to one keep the reference, which changes no decision.
 func (s *Service) DeleteApartments(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketApartments, linkIDs, func(tx store.Tx, _ string, stored []byte) error {
-		var a Apartment
-		if err := json.Unmarshal(stored, &a); err != nil {
-			return fmt.Errorf("access: decoding apartment: %w", err)
-		}
-		return tx.Delete(bucketAddresses, a.Address.key())
+	return s.deleteBatch(ctx, bucketApartments, linkIDs, func() deleteHooks {
+		return deleteHooks{each: func(tx store.Tx, id string, stored []byte) error {
+			a, err := decodeRecord[Apartment](bucketApartments, []byte(id), stored)
+			if err != nil {
+				return err
+			}
+			return tx.Delete(bucketAddresses, a.Address.key())
+		}}
 	})
 }
 

@@ -16,23 +16,25 @@ import (
 	"github.com/lintelhq/lintel/store"
 )
 
-// Buckets of the service in the store.
+// Buckets of the service in the store. Index keys are store.Key
+// composites, so that no name or number can reach another's entry.
 var (
 	bucketUsers        = []byte("access.users")            // link_id -> User JSON
-	bucketUserNames    = []byte("access.users.by_name")    // name 0 link_id -> ""
+	bucketUserNames    = []byte("access.users.by_name")    // Key(name, link_id) -> ""
 	bucketIdentifiers  = []byte("access.identifiers")      // link_id -> Identifier JSON (face photo left out)
-	bucketNumbers      = []byte("access.numbers")          // type 0 number -> link_id
-	bucketOwners       = []byte("access.identifier_users") // identifier link_id 0 user link_id -> ""
+	bucketNumbers      = []byte("access.numbers")          // Key(type, number) -> link_id
+	bucketOwners       = []byte("access.identifier_users") // Key(identifier link_id, user link_id) -> ""
+	bucketDetached     = []byte("access.detached")         // identifier link_id -> "": it lost a restricting user
 	bucketPasses       = []byte("access.passes")           // identifier link_id -> passes left, uint32
 	bucketFaces        = []byte("access.faces")            // identifier link_id -> base64 photo
 	bucketTimeProfiles = []byte("access.timeprofiles")     // link_id -> TimeProfile JSON
 	bucketApartments   = []byte("access.apartments")       // link_id -> Apartment JSON
 	bucketAddresses    = []byte("access.apartments.by_address")
 	bucketLiftRules    = []byte("access.kone") // link_id -> LiftRule JSON
-	bucketMeta         = []byte("access.meta") // "generation" -> uint64
+	bucketMeta         = []byte("access.meta") // "generation" -> uint64, counts, "layout"
 	keyGeneration      = []byte("generation")
-	allBuckets         = [][]byte{bucketUsers, bucketUserNames, bucketIdentifiers, bucketNumbers, bucketOwners, bucketPasses,
-		bucketFaces, bucketTimeProfiles, bucketApartments, bucketAddresses, bucketLiftRules, bucketMeta}
+	allBuckets         = [][]byte{bucketUsers, bucketUserNames, bucketIdentifiers, bucketNumbers, bucketOwners, bucketDetached,
+		bucketPasses, bucketFaces, bucketTimeProfiles, bucketApartments, bucketAddresses, bucketLiftRules, bucketMeta}
 )
 
 // Capabilities describe what the panel can hold. Zero limits mean no limit.
@@ -116,7 +118,7 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Service, error) 
 				return err
 			}
 		}
-		return nil
+		return migrate(tx, cfg.log)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("access: preparing the store: %w", err)
@@ -162,18 +164,27 @@ func (s *Service) checkBatch(n int) error {
 }
 
 func getJSON[T any](tx store.Tx, bucket []byte, linkID string) (T, bool, error) {
-	var v T
 	raw, err := tx.Get(bucket, []byte(linkID))
 	if errors.Is(err, store.ErrNotFound) {
-		return v, false, nil
+		var zero T
+		return zero, false, nil
 	}
 	if err != nil {
-		return v, false, err
+		var zero T
+		return zero, false, err
 	}
+	v, err := decodeRecord[T](bucket, []byte(linkID), raw)
+	return v, err == nil, err
+}
+
+// decodeRecord decodes a stored record; a record that does not decode is
+// an error naming it, never a missing one.
+func decodeRecord[T any](bucket, key, raw []byte) (T, error) {
+	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return v, false, fmt.Errorf("access: decoding %s/%s: %w", bucket, linkID, err)
+		return v, fmt.Errorf("access: decoding %s/%s: %w", bucket, key, err)
 	}
-	return v, true, nil
+	return v, nil
 }
 
 func putJSON(tx store.Tx, bucket []byte, linkID string, v any) error {
@@ -190,18 +201,6 @@ func exists(tx store.Tx, bucket []byte, linkID string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
-}
-
-// indexKey joins index parts with a 0 byte, which no part contains.
-func indexKey(parts ...string) []byte {
-	var k []byte
-	for i, p := range parts {
-		if i > 0 {
-			k = append(k, 0)
-		}
-		k = append(k, p...)
-	}
-	return k
 }
 
 // get reads one entity by link_id.
@@ -244,9 +243,9 @@ func list[T any](ctx context.Context, s *Service, bucket []byte, p Page) (items 
 				next = string(last)
 				return store.ErrStopScan
 			}
-			var item T
-			if err := json.Unmarshal(v, &item); err != nil {
-				return fmt.Errorf("access: decoding %s/%s: %w", bucket, k, err)
+			item, err := decodeRecord[T](bucket, k, v)
+			if err != nil {
+				return err
 			}
 			items, last = append(items, item), k
 			return nil
@@ -255,17 +254,29 @@ func list[T any](ctx context.Context, s *Service, bucket []byte, p Page) (items 
 	return items, next, err
 }
 
+// deleteHooks are what a delete batch does besides removing records:
+// each runs for every stored record before it is removed (to remove its
+// index entries), done once at the end of the batch. Both may be nil.
+type deleteHooks struct {
+	each func(tx store.Tx, id string, stored []byte) error
+	done func(tx store.Tx) error
+}
+
 // deleteBatch deletes entities by link_id, one result each: deleted, or
-// not_found (also for a link_id given twice, the second time). cleanup
-// removes what else refers to the entity (its index entries), given the
-// stored value.
-func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, cleanup func(tx store.Tx, id string, stored []byte) error) ([]Result, error) {
+// not_found (also for a link_id given twice, the second time). hooks is
+// called at the start of every run of the transaction (a retrying backend
+// may run it more than once), so state kept in its closures starts afresh.
+func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, hooks func() deleteHooks) ([]Result, error) {
 	if err := s.checkBatch(len(ids)); err != nil {
 		return nil, err
 	}
 	var results []Result
 	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, len(ids)) // fn may run again on a retrying backend
+		results = make([]Result, 0, len(ids))
+		var h deleteHooks
+		if hooks != nil {
+			h = hooks()
+		}
 		for _, id := range ids {
 			stored, err := tx.Get(bucket, []byte(id))
 			if errors.Is(err, store.ErrNotFound) {
@@ -275,8 +286,8 @@ func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, 
 			if err != nil {
 				return err
 			}
-			if cleanup != nil {
-				if err := cleanup(tx, id, stored); err != nil {
+			if h.each != nil {
+				if err := h.each(tx, id, stored); err != nil {
 					return err
 				}
 			}
@@ -284,6 +295,11 @@ func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, 
 				return err
 			}
 			results = append(results, Result{LinkID: id, Success: true, ExtendedInfo: Deleted})
+		}
+		if h.done != nil {
+			if err := h.done(tx); err != nil {
+				return err
+			}
 		}
 		return bumpGeneration(tx)
 	})

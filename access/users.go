@@ -1,10 +1,9 @@
 package access
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/lintelhq/lintel/store"
 )
@@ -35,12 +34,16 @@ func (s *Service) UpsertUsers(ctx context.Context, users []User) ([]Result, erro
 	var results []Result
 	err := s.st.Update(ctx, func(tx store.Tx) error {
 		results = make([]Result, 0, len(users))
+		links := newLinkChanges()
 		for _, u := range users {
-			rs, err := upsertUser(tx, u)
+			rs, err := upsertUser(tx, u, links)
 			if err != nil {
 				return err
 			}
 			results = append(results, rs...)
+		}
+		if err := links.apply(tx); err != nil {
+			return err
 		}
 		return bumpGeneration(tx)
 	})
@@ -50,7 +53,7 @@ func (s *Service) UpsertUsers(ctx context.Context, users []User) ([]Result, erro
 	return results, nil
 }
 
-func upsertUser(tx store.Tx, u User) ([]Result, error) {
+func upsertUser(tx store.Tx, u User, links *linkChanges) ([]Result, error) {
 	old, found, err := getJSON[User](tx, bucketUsers, u.LinkID)
 	if err != nil {
 		return nil, err
@@ -61,17 +64,22 @@ func upsertUser(tx store.Tx, u User) ([]Result, error) {
 		if err := unindexUser(tx, old); err != nil {
 			return nil, err
 		}
+		for _, id := range old.IdentifierLinkIDs {
+			if !slices.Contains(u.IdentifierLinkIDs, id) {
+				links.lost(id, old)
+			}
+		}
+	}
+	for _, id := range u.IdentifierLinkIDs {
+		if !found || !slices.Contains(old.IdentifierLinkIDs, id) {
+			links.gained(id)
+		}
 	}
 	if err := putJSON(tx, bucketUsers, u.LinkID, u); err != nil {
 		return nil, err
 	}
-	if err := tx.Put(bucketUserNames, indexKey(u.Name, u.LinkID), nil); err != nil {
+	if err := indexUser(tx, u); err != nil {
 		return nil, err
-	}
-	for _, id := range u.IdentifierLinkIDs {
-		if err := tx.Put(bucketOwners, indexKey(id, u.LinkID), nil); err != nil {
-			return nil, err
-		}
 	}
 	dup, err := nameTakenByAnother(tx, u.Name, u.LinkID)
 	if err != nil {
@@ -121,13 +129,27 @@ func anyMissing(tx store.Tx, bucket []byte, ids []string) (bool, error) {
 	return false, nil
 }
 
-// unindexUser removes a stored user's index entries.
-func unindexUser(tx store.Tx, u User) error {
-	if err := tx.Delete(bucketUserNames, indexKey(u.Name, u.LinkID)); err != nil {
+// indexUser writes a user's index entries: its name, and one owner entry
+// per identifier it lists.
+func indexUser(tx store.Tx, u User) error {
+	if err := tx.Put(bucketUserNames, store.Key(u.Name, u.LinkID), nil); err != nil {
 		return err
 	}
 	for _, id := range u.IdentifierLinkIDs {
-		if err := tx.Delete(bucketOwners, indexKey(id, u.LinkID)); err != nil {
+		if err := tx.Put(bucketOwners, store.Key(id, u.LinkID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unindexUser removes a stored user's index entries.
+func unindexUser(tx store.Tx, u User) error {
+	if err := tx.Delete(bucketUserNames, store.Key(u.Name, u.LinkID)); err != nil {
+		return err
+	}
+	for _, id := range u.IdentifierLinkIDs {
+		if err := tx.Delete(bucketOwners, store.Key(id, u.LinkID)); err != nil {
 			return err
 		}
 	}
@@ -137,8 +159,13 @@ func unindexUser(tx store.Tx, u User) error {
 // nameTakenByAnother reports whether a user other than linkID has name.
 func nameTakenByAnother(tx store.Tx, name, linkID string) (bool, error) {
 	taken := false
-	err := tx.Scan(bucketUserNames, append([]byte(name), 0), func(k, _ []byte) error {
-		if !bytes.Equal(k[len(name)+1:], []byte(linkID)) {
+	prefix := store.Key(name)
+	err := tx.Scan(bucketUserNames, prefix, func(k, _ []byte) error {
+		parts, err := store.SplitKey(k[len(prefix):])
+		if err != nil || len(parts) != 1 {
+			return fmt.Errorf("access: user name index key %q: %w", k, store.ErrBadKey)
+		}
+		if parts[0] != linkID {
 			taken = true
 			return store.ErrStopScan
 		}
@@ -147,15 +174,79 @@ func nameTakenByAnother(tx store.Tx, name, linkID string) (bool, error) {
 	return taken, err
 }
 
-// DeleteUsers deletes users by link_id: deleted, or not_found. An empty
-// list is ErrListEmpty. The identifiers the users referred to stay.
-func (s *Service) DeleteUsers(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketUsers, linkIDs, func(tx store.Tx, _ string, stored []byte) error {
-		var u User
-		if err := json.Unmarshal(stored, &u); err != nil {
-			return fmt.Errorf("access: decoding user: %w", err)
+// restricts reports whether a user narrows what its identifiers open: it
+// is blocked, it has a lock_number other than 0, or time profiles.
+func (u User) restricts() bool {
+	return u.IsBlocked || u.LockNumber != 0 || len(u.TimeProfileLinkIDs) > 0
+}
+
+// linkChanges collects, over one batch, the identifiers that lost a
+// restricting user and those that a user newly lists, so that the outcome
+// does not depend on the order of the batch's items: a new link wins.
+type linkChanges struct {
+	detach, attach map[string]bool
+}
+
+func newLinkChanges() *linkChanges {
+	return &linkChanges{detach: map[string]bool{}, attach: map[string]bool{}}
+}
+
+// lost records that user u, as it was stored, no longer lists identifier id.
+func (l *linkChanges) lost(id string, u User) {
+	if u.restricts() {
+		l.detach[id] = true
+	}
+}
+
+// gained records that a user newly lists identifier id.
+func (l *linkChanges) gained(id string) { l.attach[id] = true }
+
+// apply marks and clears identifiers in bucketDetached. Only identifiers
+// that exist are marked; pushing one again clears its mark anyway.
+func (l *linkChanges) apply(tx store.Tx) error {
+	for id := range l.attach {
+		if err := tx.Delete(bucketDetached, []byte(id)); err != nil {
+			return err
 		}
-		return unindexUser(tx, u)
+	}
+	for id := range l.detach {
+		if l.attach[id] {
+			continue
+		}
+		ok, err := exists(tx, bucketIdentifiers, id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if err := tx.Put(bucketDetached, []byte(id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteUsers deletes users by link_id: deleted, or not_found. An empty
+// list is ErrListEmpty. The identifiers the users listed stay; one that a
+// deleted user restricted (blocked, a lock_number, time profiles) is denied
+// from then on with OwnerRemoved, until it is pushed again or a user newly
+// lists it (see the package doc), so that a delete never opens a door.
+func (s *Service) DeleteUsers(ctx context.Context, linkIDs []string) ([]Result, error) {
+	return s.deleteBatch(ctx, bucketUsers, linkIDs, func() deleteHooks {
+		links := newLinkChanges()
+		return deleteHooks{
+			each: func(tx store.Tx, id string, stored []byte) error {
+				u, err := decodeRecord[User](bucketUsers, []byte(id), stored)
+				if err != nil {
+					return err
+				}
+				for _, ident := range u.IdentifierLinkIDs {
+					links.lost(ident, u)
+				}
+				return unindexUser(tx, u)
+			},
+			done: links.apply,
+		}
 	})
 }
 

@@ -278,7 +278,7 @@ func listRoute[T any](p *panel, list func(context.Context, access.Page) ([]T, st
 type decideRequest struct {
 	Type   *access.IdentifierType `json:"identifier_type"`
 	Number *string                `json:"identifier_number"`
-	Lock   *int                   `json:"lock"` // 1 or 2
+	Lock   *access.Door           `json:"lock"` // 1 or 2
 	At     *int64                 `json:"at"`   // unix seconds; absent means now
 }
 
@@ -288,9 +288,13 @@ type decideResponse struct {
 	Reason     access.Reason `json:"reason"`
 	LinkID     string        `json:"link_id"`
 	PassesLeft int           `json:"passes_left"`
+	DryRun     bool          `json:"dry_run"`
 }
 
-func (p *panel) decide(w http.ResponseWriter, r *http.Request, _ Account) {
+// decide answers POST /api/v1/access/decide. An admin's decision is
+// access.Service.Decide and consumes a pass; a manager may only read, so
+// its decision is access.Service.Check, a dry run that consumes nothing.
+func (p *panel) decide(w http.ResponseWriter, r *http.Request, acct Account) {
 	var req decideRequest
 	if !p.readObject(w, r, &req) {
 		return
@@ -303,7 +307,7 @@ func (p *panel) decide(w http.ResponseWriter, r *http.Request, _ Account) {
 		err = access.MissingValue("identifier_number")
 	case req.Lock == nil:
 		err = access.MissingValue("lock")
-	case *req.Lock != 1 && *req.Lock != 2:
+	case !req.Lock.Valid():
 		err = access.WrongType("lock")
 	}
 	if err != nil {
@@ -314,10 +318,14 @@ func (p *panel) decide(w http.ResponseWriter, r *http.Request, _ Account) {
 	if req.At != nil {
 		at = time.Unix(*req.At, 0)
 	}
-	d, err := p.svc.Decide(r.Context(), access.Request{Type: *req.Type, Number: *req.Number, Lock: *req.Lock, At: at})
+	decide, dryRun := p.svc.Decide, acct.Type != Admin
+	if dryRun {
+		decide = p.svc.Check
+	}
+	d, err := decide(r.Context(), access.Request{Type: *req.Type, Number: *req.Number, Lock: *req.Lock, At: at})
 	if err != nil {
 		p.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, decideResponse{Allow: d.Allow, Reason: d.Reason, LinkID: d.IdentifierLinkID, PassesLeft: d.PassesLeft})
+	writeJSON(w, http.StatusOK, decideResponse{Allow: d.Allow, Reason: d.Reason, LinkID: d.IdentifierLinkID, PassesLeft: d.PassesLeft, DryRun: dryRun})
 }

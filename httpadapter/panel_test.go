@@ -390,18 +390,25 @@ func TestDecide(t *testing.T) {
 	require.Equal(t, 200, r.status, r.body)
 
 	decide := `{"identifier_type":"card","identifier_number":"0a-1b","lock":1}`
-	for _, want := range []string{
-		`{"allow":true,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":1,"reason":"granted"}`,
-		`{"allow":true,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":0,"reason":"granted"}`,
-		`{"allow":false,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":0,"reason":"no_passes_left"}`,
-	} {
+	// A manager may only read: its decision is a dry run and consumes nothing.
+	for range 3 {
 		r = e.do("POST", "/api/v1/access/decide", decide, manager)
+		assert.JSONEq(t, `{"allow":true,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":2,"reason":"granted","dry_run":true}`, r.body)
+	}
+	for _, want := range []string{
+		`{"allow":true,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":1,"reason":"granted","dry_run":false}`,
+		`{"allow":true,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":0,"reason":"granted","dry_run":false}`,
+		`{"allow":false,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":0,"reason":"no_passes_left","dry_run":false}`,
+	} {
+		r = e.do("POST", "/api/v1/access/decide", decide, admin)
 		assert.JSONEq(t, want, r.body)
 	}
+	r = e.do("POST", "/api/v1/access/decide", decide, manager)
+	assert.JSONEq(t, `{"allow":false,"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","passes_left":0,"reason":"no_passes_left","dry_run":true}`, r.body)
 	r = e.do("POST", "/api/v1/access/decide", `{"identifier_type":"card","identifier_number":"0A:1B","lock":2,"at":1600000000}`, manager)
 	assert.Contains(t, r.body, `"reason":"not_yet_valid"`, "at is used")
 	r = e.do("POST", "/api/v1/access/decide", `{"identifier_type":"card","identifier_number":"99","lock":1}`, manager)
-	assert.Regexp(t, `^\{"allow":false,"reason":"unknown_credential","link_id":"","passes_left":-?\d+\}\n$`, r.body)
+	assert.Regexp(t, `^\{"allow":false,"reason":"unknown_credential","link_id":"","passes_left":-?\d+,"dry_run":true\}\n$`, r.body)
 
 	for body, want := range map[string]string{
 		``:                                    "Wrong JSON body",
@@ -409,6 +416,8 @@ func TestDecide(t *testing.T) {
 		`{"identifier_type":"card","lock":1}`: "Wrong JSON body: no value for `identifier_number`",
 		`{"identifier_type":"card","identifier_number":"1"}`:                     "Wrong JSON body: no value for `lock`",
 		`{"identifier_type":"card","identifier_number":"1","lock":3}`:            "Wrong JSON body: value `lock` was of the wrong type",
+		`{"identifier_type":"card","identifier_number":"1","lock":0}`:            "Wrong JSON body: value `lock` was of the wrong type",
+		`{"identifier_type":"card","identifier_number":"1","lock":-7}`:           "Wrong JSON body: value `lock` was of the wrong type",
 		`{"identifier_type":"card","identifier_number":"1","lock":"1"}`:          "Wrong JSON body: value `lock` was of the wrong type",
 		`{"identifier_type":"card","identifier_number":1,"lock":1}`:              "Wrong JSON body: value `identifier_number` was of the wrong type",
 		`{"identifier_type":"card","identifier_number":"1","lock":1,"at":"now"}`: "Wrong JSON body: value `at` was of the wrong type",
