@@ -20,7 +20,7 @@ import (
 var (
 	bucketEntries = []byte("directory.entries") // canonical uuid -> record JSON
 	bucketChanges = []byte("directory.changes") // timestamp (8 bytes) -> canonical uuid
-	bucketOwners  = []byte("directory.owners")  // owner 0 uuid -> ""
+	bucketOwners  = []byte("directory.owners")  // store.Key(owner, uuid) -> ""
 	bucketMeta    = []byte("directory.meta")
 	keySeries     = []byte("series")
 	keyLast       = []byte("timestamp") // the last timestamp given
@@ -83,10 +83,13 @@ func Open(ctx context.Context, st store.Store, opts ...Option) (*Directory, erro
 			}
 		}
 		if _, err := tx.Get(bucketMeta, keySeries); errors.Is(err, store.ErrNotFound) {
-			return tx.Put(bucketMeta, keySeries, []byte(d.newSeries()))
-		} else {
+			if err := tx.Put(bucketMeta, keySeries, []byte(d.newSeries())); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
+		return migrateOwners(tx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: opening: %w", err)
@@ -247,7 +250,56 @@ func putRecord(tx store.Tx, m *meta, rec, old *record) error {
 	return tx.Put(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(m.last)), []byte(rec.UUID))
 }
 
-func ownerKey(owner, key string) []byte { return append(append([]byte(owner), 0), key...) }
+// ownerKey is the owner index's key: injective, so that no owner reaches
+// the entries of an owner whose name it begins (Key("acme") is not a
+// prefix of Key("acme\x00corp", ...)).
+func ownerKey(owner, key string) []byte { return store.Key(owner, key) }
+
+// ownerLayout is the owner index's layout: 1 joined owner and uuid with a
+// 0 byte, 2 is store.Key.
+const ownerLayout = "2"
+
+var keyOwnerLayout = []byte("owners.layout")
+
+// migrateOwners rebuilds the owner index from the entries when it was
+// written by an older layout.
+func migrateOwners(tx store.Tx) error {
+	if v, err := tx.Get(bucketMeta, keyOwnerLayout); err == nil && string(v) == ownerLayout {
+		return nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var old [][]byte
+	err := tx.Scan(bucketOwners, nil, func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil })
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		if err := tx.Delete(bucketOwners, k); err != nil {
+			return err
+		}
+	}
+	var keys [][]byte
+	err = tx.Scan(bucketEntries, nil, func(k, v []byte) error {
+		var rec record
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("directory: decoding %s: %w", k, err)
+		}
+		if owner, _ := rec.Values["owner"].(string); owner != "" && !rec.Deleted {
+			keys = append(keys, ownerKey(owner, rec.UUID))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Put(bucketOwners, k, nil); err != nil {
+			return err
+		}
+	}
+	return tx.Put(bucketMeta, keyOwnerLayout, []byte(ownerLayout))
+}
 
 // apply sets an entry's values, dropping those equal to their default.
 func (d *Directory) apply(rec *record, values map[string]any) {
@@ -405,8 +457,13 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 		targets := uuids
 		if owner != "" {
 			targets = nil
-			err := tx.Scan(bucketOwners, append([]byte(owner), 0), func(k, _ []byte) error {
-				targets = append(targets, string(k[len(owner)+1:]))
+			prefix := store.Key(owner)
+			err := tx.Scan(bucketOwners, prefix, func(k, _ []byte) error {
+				parts, err := store.SplitKey(k[len(prefix):])
+				if err != nil || len(parts) != 1 {
+					return fmt.Errorf("directory: owner index key %q: %w", k, store.ErrBadKey)
+				}
+				targets = append(targets, parts[0])
 				return nil
 			})
 			if err != nil {

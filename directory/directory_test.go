@@ -1,6 +1,7 @@
 package directory_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/directory"
+	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
 )
 
@@ -153,12 +155,44 @@ func TestCreateUpdateDeleteSemantics(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, res.Users[0].Errors, "a tombstone's uuid can be created again")
 
-	// Delete by owner.
-	_, err = d.Create(ctx, raws(t, `[{"owner":"Acme","name":"x"},{"owner":"Acme","name":"y"},{"owner":"Other","name":"z"}]`), false)
+	// Delete by owner, and only that owner: not one whose name begins with
+	// it and a 0 byte.
+	_, err = d.Create(ctx, raws(t, `[{"owner":"Acme","name":"x"},{"owner":"Acme","name":"y"},{"owner":"Other","name":"z"},
+		{"owner":"Acme\u0000corp","name":"w"}]`), false)
 	require.NoError(t, err)
 	res, err = d.Delete(ctx, nil, "Acme")
 	require.NoError(t, err)
 	assert.Len(t, res.Users, 2)
+	res, err = d.Delete(ctx, nil, "Acme\x00corp")
+	require.NoError(t, err)
+	assert.Len(t, res.Users, 1)
+}
+
+// A store whose owner index was written with 0-joined keys is re-indexed
+// when the directory is opened.
+func TestOldOwnerIndexIsRebuilt(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	d, err := directory.Open(ctx, st)
+	require.NoError(t, err)
+	_, err = d.Create(ctx, raws(t, `[{"owner":"Acme","name":"x"}]`), false)
+	require.NoError(t, err)
+	err = st.Update(ctx, func(tx store.Tx) error {
+		var keys [][]byte
+		require.NoError(t, tx.Scan([]byte("directory.owners"), nil, func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil }))
+		require.Len(t, keys, 1)
+		parts, err := store.SplitKey(keys[0])
+		require.NoError(t, err)
+		require.NoError(t, tx.Delete([]byte("directory.owners"), keys[0]))
+		require.NoError(t, tx.Put([]byte("directory.owners"), []byte(parts[0]+"\x00"+parts[1]), nil))
+		return tx.Delete([]byte("directory.meta"), []byte("owners.layout"))
+	})
+	require.NoError(t, err)
+	d, err = directory.Open(ctx, st)
+	require.NoError(t, err)
+	res, err := d.Delete(ctx, nil, "Acme")
+	require.NoError(t, err)
+	assert.Len(t, res.Users, 1)
 }
 
 func TestRequestErrors(t *testing.T) {
