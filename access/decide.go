@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lintelhq/lintel/store"
@@ -89,15 +92,57 @@ type numberKeyT struct {
 	n string
 }
 
-// decisionCache holds credentials of one generation of the store.
+// decisionCache holds credentials of one generation of the store. A new
+// generation gets a new cache, so entries are never invalidated one by
+// one. Credentials are read without a lock: they live in a frozen map
+// that is never written, and new ones wait in a small pending map (under
+// mu) until enough have come to freeze a new map with both, a copy whose
+// cost is spread over the entries that made it, as when a slice grows.
 type decisionCache struct {
-	gen         uint64
-	credentials map[numberKeyT]*credential
-	schedules   map[string]*timeprofile.Schedule
+	gen    uint64
+	frozen atomic.Pointer[map[numberKeyT]*credential]
+
+	mu        sync.Mutex
+	pending   map[numberKeyT]*credential
+	schedules map[string]*timeprofile.Schedule
 }
 
 func newDecisionCache(gen uint64) *decisionCache {
-	return &decisionCache{gen: gen, credentials: map[numberKeyT]*credential{}, schedules: map[string]*timeprofile.Schedule{}}
+	return &decisionCache{gen: gen, pending: map[numberKeyT]*credential{}, schedules: map[string]*timeprofile.Schedule{}}
+}
+
+// credential returns the cached credential for k, or nil.
+func (c *decisionCache) credential(k numberKeyT) *credential {
+	if m := c.frozen.Load(); m != nil {
+		if cred := (*m)[k]; cred != nil {
+			return cred
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending[k]
+}
+
+// minFreeze is the fewest pending credentials that make a new frozen map.
+const minFreeze = 64
+
+// add caches cred under k.
+func (c *decisionCache) add(k numberKeyT, cred *credential) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending[k] = cred
+	var frozen map[numberKeyT]*credential
+	if m := c.frozen.Load(); m != nil {
+		frozen = *m
+	}
+	if len(c.pending) < max(minFreeze, len(frozen)/4) {
+		return
+	}
+	next := make(map[numberKeyT]*credential, len(frozen)+len(c.pending))
+	maps.Copy(next, frozen)
+	maps.Copy(next, c.pending)
+	c.frozen.Store(&next)
+	c.pending = map[numberKeyT]*credential{}
 }
 
 // Decide answers r, and consumes a pass when it grants a credential with
@@ -119,7 +164,10 @@ func newDecisionCache(gen uint64) *decisionCache {
 // Decoded and compiled credentials are cached per generation of the store
 // (a counter every write of this package increments), so a decision on a
 // known credential decodes no JSON, and a change made by another Service
-// on the same store is seen by the very next decision.
+// on the same store is seen by the very next decision. On a store that
+// reads the counter without a transaction (store.CounterReader: the memory
+// store), a warm decision that consumes no pass runs no transaction at all
+// and allocates nothing.
 func (s *Service) Decide(ctx context.Context, r Request) (Decision, error) {
 	return s.decide(ctx, r, true)
 }
@@ -138,6 +186,10 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
+	var d Decision
+	if ok, err := s.decideCached(ctx, &r, &d); ok || err != nil {
+		return d, err
+	}
 	op := s.lookups.Get().(*lookup)
 	op.req, op.consume = r, consume
 	err := s.st.View(ctx, op.fn)
@@ -145,7 +197,7 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 		op.write = true
 		err = s.st.Update(ctx, op.fn)
 	}
-	d := op.d
+	d = op.d
 	*op = lookup{s: s, fn: op.fn}
 	s.lookups.Put(op)
 	if err != nil {
@@ -154,24 +206,55 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 	return d, nil
 }
 
+// decideCached answers r without a transaction when the store can read the
+// generation counter directly (store.CounterReader) and the credential is
+// in the cache of that generation: the cache was filled from a state of
+// that generation, and every change a decision reads bumps it, so the
+// answer is the one a transaction would give now. ok is false when the
+// slow path must answer: no counter reader, a cache miss, or a grant that
+// consumes a pass.
+func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision) (ok bool, err error) {
+	if s.counters == nil {
+		return false, nil
+	}
+	gen, err := s.counters.ReadCounter(ctx, bucketMeta, keyGeneration)
+	if err != nil {
+		return false, err
+	}
+	c := s.cache.Load()
+	if c.gen != gen {
+		return false, nil
+	}
+	cred := c.credential(numberKeyT{r.Type, r.Number})
+	if cred == nil {
+		return false, nil
+	}
+	reason := cred.check(r.Lock, r.At)
+	if reason == Granted && cred.limited {
+		return false, nil
+	}
+	d.Allow, d.Reason, d.IdentifierLinkID, d.PassesLeft = reason == Granted, reason, cred.linkID, -1
+	return true, nil
+}
+
 // check applies every rule but the pass count.
-func (c *credential) check(r Request) Reason {
+func (c *credential) check(door Door, at time.Time) Reason {
 	if c.blocked {
 		return UserBlocked
 	}
 	if c.detached {
 		return OwnerRemoved
 	}
-	if (c.lock == LockFirst && r.Lock != FirstDoor) || (c.lock == LockSecond && r.Lock != SecondDoor) {
+	if (c.lock == LockFirst && door != FirstDoor) || (c.lock == LockSecond && door != SecondDoor) {
 		return WrongLock
 	}
 	for _, l := range c.userLocks {
-		if l != 0 && Door(l) != r.Lock {
+		if l != 0 && Door(l) != door {
 			return WrongLock
 		}
 	}
 	if t := c.validity.Time; !t.IsPermanent {
-		at := r.At.Unix()
+		at := at.Unix()
 		if at < t.From {
 			return NotYetValid
 		}
@@ -189,7 +272,7 @@ func (c *credential) check(r Request) Reason {
 		return Granted
 	}
 	for _, sch := range c.schedules {
-		if sch.Active(r.At) {
+		if sch.Active(at) {
 			return Granted
 		}
 	}
@@ -221,7 +304,7 @@ func (l *lookup) run(tx store.Tx) error {
 		l.d = Decision{Reason: UnknownCredential, PassesLeft: -1}
 		return nil
 	}
-	l.d = Decision{IdentifierLinkID: cred.linkID, PassesLeft: -1, Reason: cred.check(l.req)}
+	l.d = Decision{IdentifierLinkID: cred.linkID, PassesLeft: -1, Reason: cred.check(l.req.Lock, l.req.At)}
 	if l.d.Reason != Granted || !cred.limited {
 		l.d.Allow = l.d.Reason == Granted
 		return nil
@@ -262,18 +345,14 @@ func (s *Service) credential(tx store.Tx, t IdentifierType, number string) (*cre
 	}
 	key := numberKeyT{t, number}
 	c := s.cacheFor(gen)
-	s.mu.RLock()
-	cred, ok := c.credentials[key]
-	s.mu.RUnlock()
-	if ok {
+	cred := c.credential(key)
+	if cred != nil {
 		return cred, nil
 	}
 	if cred, err = s.loadCredential(tx, c, t, number); err != nil || cred == nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	c.credentials[key] = cred
-	s.mu.Unlock()
+	c.add(key, cred)
 	return cred, nil
 }
 
@@ -281,21 +360,18 @@ func (s *Service) credential(tx store.Tx, t IdentifierType, number string) (*cre
 // replacing it when the store has moved on, or a throwaway one for a
 // transaction that saw an older generation than another already did.
 func (s *Service) cacheFor(gen uint64) *decisionCache {
-	s.mu.RLock()
-	c := s.cache
-	s.mu.RUnlock()
-	if c.gen == gen {
-		return c
+	for {
+		c := s.cache.Load()
+		switch {
+		case c.gen == gen:
+			return c
+		case gen < c.gen:
+			return newDecisionCache(gen)
+		}
+		if next := newDecisionCache(gen); s.cache.CompareAndSwap(c, next) {
+			return next
+		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case gen > s.cache.gen:
-		s.cache = newDecisionCache(gen)
-	case gen < s.cache.gen:
-		return newDecisionCache(gen)
-	}
-	return s.cache
 }
 
 // loadCredential decodes an identifier, its owning users and their time
@@ -359,9 +435,9 @@ func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType
 
 // schedule returns the compiled time profile, or nil when it does not exist.
 func (s *Service) schedule(tx store.Tx, c *decisionCache, linkID string) (*timeprofile.Schedule, error) {
-	s.mu.RLock()
+	c.mu.Lock()
 	sch, ok := c.schedules[linkID]
-	s.mu.RUnlock()
+	c.mu.Unlock()
 	if ok {
 		return sch, nil
 	}
@@ -376,8 +452,8 @@ func (s *Service) schedule(tx store.Tx, c *decisionCache, linkID string) (*timep
 		s.cfg.log.Warn("time profile does not compile; treated as missing", "link_id", linkID, "err", err)
 		return nil, nil
 	}
-	s.mu.Lock()
+	c.mu.Lock()
 	c.schedules[linkID] = sch
-	s.mu.Unlock()
+	c.mu.Unlock()
 	return sch, nil
 }

@@ -106,28 +106,19 @@ var (
 )
 
 func readCounts(tx store.Tx) (identifierCounts, error) {
-	var c identifierCounts
-	for _, f := range []struct {
-		key []byte
-		dst *int
-	}{{keyCountAll, &c.all}, {keyCountFaces, &c.faces}} {
-		v, err := tx.Get(bucketMeta, f.key)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return c, err
-		default:
-			*f.dst = int(binary.BigEndian.Uint64(v))
-		}
+	all, err := store.GetUint64(tx, bucketMeta, keyCountAll)
+	if err != nil {
+		return identifierCounts{}, err
 	}
-	return c, nil
+	faces, err := store.GetUint64(tx, bucketMeta, keyCountFaces)
+	return identifierCounts{all: int(all), faces: int(faces)}, err
 }
 
 func writeCounts(tx store.Tx, c identifierCounts) error {
-	if err := tx.Put(bucketMeta, keyCountAll, binary.BigEndian.AppendUint64(nil, uint64(max(c.all, 0)))); err != nil {
+	if err := store.PutUint64(tx, bucketMeta, keyCountAll, uint64(max(c.all, 0))); err != nil {
 		return err
 	}
-	return tx.Put(bucketMeta, keyCountFaces, binary.BigEndian.AppendUint64(nil, uint64(max(c.faces, 0))))
+	return store.PutUint64(tx, bucketMeta, keyCountFaces, uint64(max(c.faces, 0)))
 }
 
 func numberKey(t IdentifierType, normalized string) []byte { return store.Key(string(t), normalized) }

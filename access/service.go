@@ -2,12 +2,12 @@ package access
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -91,9 +91,9 @@ type Service struct {
 	cfg      config
 	validate *validator.Validate
 
-	mu      sync.RWMutex
-	cache   *decisionCache
-	lookups sync.Pool // of *lookup
+	counters store.CounterReader // st, when it can read the generation without a transaction
+	cache    atomic.Pointer[decisionCache]
+	lookups  sync.Pool // of *lookup
 }
 
 // New returns a Service on st, creating its buckets if needed.
@@ -123,7 +123,9 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("access: preparing the store: %w", err)
 	}
-	s := &Service{st: st, cfg: cfg, validate: newValidator(), cache: newDecisionCache(0)}
+	s := &Service{st: st, cfg: cfg, validate: newValidator()}
+	s.counters, _ = st.(store.CounterReader)
+	s.cache.Store(newDecisionCache(0))
 	s.lookups.New = s.newLookup
 	return s, nil
 }
@@ -132,16 +134,7 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Service, error) 
 var ErrNotFound = errors.New("access: not found")
 
 // generation reads the write counter of the store.
-func generation(tx store.Tx) (uint64, error) {
-	v, err := tx.Get(bucketMeta, keyGeneration)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
+func generation(tx store.Tx) (uint64, error) { return store.GetUint64(tx, bucketMeta, keyGeneration) }
 
 // bumpGeneration marks that this transaction changed what decisions read.
 func bumpGeneration(tx store.Tx) error {
@@ -149,7 +142,7 @@ func bumpGeneration(tx store.Tx) error {
 	if err != nil {
 		return err
 	}
-	return tx.Put(bucketMeta, keyGeneration, binary.BigEndian.AppendUint64(nil, g+1))
+	return store.PutUint64(tx, bucketMeta, keyGeneration, g+1)
 }
 
 // checkBatch applies the request-level limits of every batch.

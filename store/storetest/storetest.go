@@ -105,6 +105,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"DeleteBucketDropsKeys", testDeleteBucket},
 		{"ScanWhileWritingAnotherBucket", testScanAndWrite},
 		{"RandomTransactionsMatchModel", testModel},
+		{"Counters", testCounters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -807,4 +808,49 @@ func testScanAndWrite(t *testing.T, s store.Store) {
 		}
 		return nil
 	})
+}
+
+// testCounters checks GetUint64 and PutUint64 on the backend and, when it
+// implements store.CounterReader, that ReadCounter agrees with them after
+// every commit, from this goroutine and others, and refuses after Close.
+func testCounters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	b, k := []byte("counters"), []byte("n")
+	createBuckets(t, s, b)
+	cr, direct := s.(store.CounterReader)
+	read := func() uint64 {
+		var v uint64
+		view(t, s, func(tx store.Tx) (err error) { v, err = store.GetUint64(tx, b, k); return err })
+		if direct {
+			got, err := cr.ReadCounter(ctx, b, k)
+			require.NoError(t, err)
+			require.Equal(t, v, got, "ReadCounter agrees with a transaction")
+		}
+		return v
+	}
+	require.Zero(t, read(), "a missing counter reads 0")
+	for i := range uint64(50) {
+		update(t, s, func(tx store.Tx) error { return store.PutUint64(tx, b, k, i*1000+7) })
+		require.Equal(t, i*1000+7, read())
+		update(t, s, func(tx store.Tx) error { return tx.Put(b, []byte("other"), []byte("x")) })
+		require.Equal(t, i*1000+7, read(), "a commit that leaves the counter leaves its value")
+	}
+	update(t, s, func(tx store.Tx) error { return tx.Put(b, k, []byte("short")) })
+	view(t, s, func(tx store.Tx) error {
+		_, err := store.GetUint64(tx, b, k)
+		require.ErrorIs(t, err, store.ErrBadValue)
+		return nil
+	})
+	if !direct {
+		return
+	}
+	_, err := cr.ReadCounter(ctx, b, k)
+	require.ErrorIs(t, err, store.ErrBadValue)
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = cr.ReadCounter(canceled, b, k)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, s.Close())
+	_, err = cr.ReadCounter(ctx, b, k)
+	require.ErrorIs(t, err, store.ErrClosed)
 }
