@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/big"
 	"strings"
 
@@ -574,6 +575,9 @@ func (d *Directory) Query(ctx context.Context, series string, since int64, field
 		resync := series != m.series
 		if resync {
 			since = 0
+		}
+		if since == math.MaxInt64 {
+			return nil // nothing is newer, and since+1 would wrap
 		}
 		return tx.ScanRange(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(max(since, 0)+1)), nil, func(_, key []byte) error {
 			rec, err := getRecord(tx, string(key))

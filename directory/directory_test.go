@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -268,6 +269,15 @@ func TestQueryAndSeries(t *testing.T) {
 	require.Len(t, q.Users, 2)
 	assert.JSONEq(t, `{"uuid":"`+res.Users[0].UUID+`","name":"a2","timestamp":4}`, string(q.Users[0]))
 	assert.JSONEq(t, `{"uuid":"`+res.Users[1].UUID+`","deleted":true,"timestamp":5}`, string(q.Users[1]))
+
+	for _, since := range []int64{math.MaxInt64, math.MaxInt64 - 1, 5} {
+		q, err = d.Query(ctx, res.Series, since, nil)
+		require.NoError(t, err)
+		assert.Empty(t, q.Users, "nothing after %d", since)
+	}
+	q, err = d.Query(ctx, res.Series, math.MinInt64, nil)
+	require.NoError(t, err)
+	assert.Len(t, q.Users, 3, "before the first change: every change")
 
 	q, err = d.Query(ctx, "someone else's", 4, nil)
 	require.NoError(t, err)
