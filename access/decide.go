@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/timeprofile"
 )
@@ -82,6 +83,9 @@ type credential struct {
 	limited    bool                    // passes are counted
 	blocked    bool                    // a user owning it is blocked
 	detached   bool                    // it lost a restricting user (bucketDetached)
+	masked     string                  // the number as the journal shows it
+	userLinkID string                  // the first owning user, for the journal
+	userName   string
 	userLocks  []int                   // lock_number of each owning user
 	schedules  []*timeprofile.Schedule // of the identifier and its users
 	profileGap bool                    // a bound profile does not exist
@@ -187,23 +191,61 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 		r.At = time.Now()
 	}
 	var d Decision
-	if ok, err := s.decideCached(ctx, &r, &d); ok || err != nil {
-		return d, err
-	}
-	op := s.lookups.Get().(*lookup)
-	op.req, op.consume = r, consume
-	err := s.st.View(ctx, op.fn)
-	if err == nil && op.needWrite {
-		op.write = true
-		err = s.st.Update(ctx, op.fn)
-	}
-	d = op.d
-	*op = lookup{s: s, fn: op.fn}
-	s.lookups.Put(op)
+	ok, cred, err := s.decideCached(ctx, &r, &d)
 	if err != nil {
 		return Decision{}, err
 	}
+	if !ok {
+		op := s.lookups.Get().(*lookup)
+		op.req, op.consume = r, consume
+		err = s.st.View(ctx, op.fn)
+		if err == nil && op.needWrite {
+			op.write = true
+			err = s.st.Update(ctx, op.fn)
+		}
+		d, cred = op.d, op.cred
+		*op = lookup{s: s, fn: op.fn}
+		s.lookups.Put(op)
+		if err != nil {
+			return Decision{}, err
+		}
+	}
+	if consume && s.cfg.journal != nil {
+		s.record(ctx, &r, &d, cred)
+	}
 	return d, nil
+}
+
+// record queues a decision's event. The number is masked (a PIN code
+// whole); a face's number is the identifier's link_id and is left out.
+func (s *Service) record(ctx context.Context, r *Request, d *Decision, cred *credential) {
+	ev := journal.Event{Kind: journal.Decision, Time: r.At, Source: journal.SourceFrom(ctx), Granted: d.Allow,
+		Reason: string(d.Reason), CredentialType: string(r.Type), IdentifierLinkID: d.IdentifierLinkID, Lock: int(r.Lock)}
+	switch {
+	case cred != nil:
+		ev.Number, ev.UserLinkID, ev.UserName = cred.masked, cred.userLinkID, cred.userName
+	case r.Type == InputCode:
+		ev.Number = maskedPIN
+	case r.Type != FaceID:
+		ev.Number = journal.Mask(r.Number)
+	}
+	if err := s.cfg.journal.Append(ctx, ev); err != nil {
+		s.cfg.log.Warn("access: decision not journaled", "err", err)
+	}
+}
+
+// maskedPIN is how a PIN code shows in the journal, whatever its length.
+const maskedPIN = "****"
+
+// maskNumber is a stored identifier's number as the journal shows it.
+func maskNumber(t IdentifierType, normalized string) string {
+	switch t {
+	case InputCode:
+		return maskedPIN
+	case FaceID:
+		return ""
+	}
+	return journal.Mask(normalized)
 }
 
 // decideCached answers r without a transaction when the store can read the
@@ -213,28 +255,28 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 // answer is the one a transaction would give now. ok is false when the
 // slow path must answer: no counter reader, a cache miss, or a grant that
 // consumes a pass.
-func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision) (ok bool, err error) {
+func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision) (ok bool, cred *credential, err error) {
 	if s.counters == nil {
-		return false, nil
+		return false, nil, nil
 	}
 	gen, err := s.counters.ReadCounter(ctx, bucketMeta, keyGeneration)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	c := s.cache.Load()
 	if c.gen != gen {
-		return false, nil
+		return false, nil, nil
 	}
-	cred := c.credential(numberKeyT{r.Type, r.Number})
+	cred = c.credential(numberKeyT{r.Type, r.Number})
 	if cred == nil {
-		return false, nil
+		return false, nil, nil
 	}
 	reason := cred.check(r.Lock, r.At)
 	if reason == Granted && cred.limited {
-		return false, nil
+		return false, nil, nil
 	}
 	d.Allow, d.Reason, d.IdentifierLinkID, d.PassesLeft = reason == Granted, reason, cred.linkID, -1
-	return true, nil
+	return true, cred, nil
 }
 
 // check applies every rule but the pass count.
@@ -292,6 +334,7 @@ type lookup struct {
 	write     bool // this run is in a write transaction
 	needWrite bool // the read run found a pass to consume
 	d         Decision
+	cred      *credential // nil for an unknown credential
 }
 
 func (l *lookup) run(tx store.Tx) error {
@@ -299,7 +342,7 @@ func (l *lookup) run(tx store.Tx) error {
 	if err != nil {
 		return err
 	}
-	l.needWrite = false
+	l.needWrite, l.cred = false, cred
 	if cred == nil {
 		l.d = Decision{Reason: UnknownCredential, PassesLeft: -1}
 		return nil
@@ -396,7 +439,9 @@ func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType
 	if err != nil || !ok || id.Type != t {
 		return nil, err
 	}
-	cred := &credential{linkID: id.LinkID, lock: id.Lock, validity: id.Valid, limited: !id.Valid.Passes.IsPermanent}
+	n, _ := normalizeNumber(t, id.Number)
+	cred := &credential{linkID: id.LinkID, lock: id.Lock, validity: id.Valid, limited: !id.Valid.Passes.IsPermanent,
+		masked: maskNumber(t, n)}
 	if cred.detached, err = exists(tx, bucketDetached, id.LinkID); err != nil {
 		return nil, err
 	}
@@ -410,6 +455,9 @@ func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType
 		u, ok, err := getJSON[User](tx, bucketUsers, parts[0])
 		if err != nil || !ok {
 			return err
+		}
+		if cred.userLinkID == "" {
+			cred.userLinkID, cred.userName = u.LinkID, u.Name
 		}
 		cred.blocked = cred.blocked || u.IsBlocked
 		cred.userLocks = append(cred.userLocks, u.LockNumber)

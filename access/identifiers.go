@@ -66,12 +66,11 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 			return nil, fmt.Errorf("access: checking the face of %s: %w", id.LinkID, err)
 		}
 	}
-	var results []Result
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, len(ids))
+	return s.commit(ctx, "identifiers", "upsert", func(tx store.Tx) ([]Result, error) {
+		results := make([]Result, 0, len(ids))
 		counts, err := readCounts(tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, id := range ids {
 			if refused[i] != "" {
@@ -80,19 +79,12 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 			}
 			rs, err := s.upsertIdentifier(tx, id, numbers[i], &counts)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, rs...)
 		}
-		if err := writeCounts(tx, counts); err != nil {
-			return err
-		}
-		return bumpGeneration(tx)
+		return results, writeCounts(tx, counts)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // identifierCounts are the stored identifiers, all and faces, kept in the
@@ -258,7 +250,7 @@ func unindexIdentifier(tx store.Tx, id Identifier) error {
 // DeleteIdentifiers deletes identifiers by link_id: deleted, or not_found.
 // Users that referred to one keep the reference, which grants nothing.
 func (s *Service) DeleteIdentifiers(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketIdentifiers, linkIDs, func() deleteHooks {
+	return s.deleteBatch(ctx, "identifiers", bucketIdentifiers, linkIDs, func() deleteHooks {
 		return deleteHooks{each: func(tx store.Tx, id string, stored []byte) error {
 			ident, err := decodeRecord[Identifier](bucketIdentifiers, []byte(id), stored)
 			if err != nil {

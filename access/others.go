@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -27,22 +28,21 @@ func (s *Service) UpsertTimeProfiles(ctx context.Context, profiles []TimeProfile
 			return nil, &ItemError{Index: i, Err: err}
 		}
 	}
-	return s.upsertPlain(ctx, bucketTimeProfiles, len(profiles), func(i int) (string, any) { return profiles[i].LinkID, profiles[i] })
+	return s.upsertPlain(ctx, "timeprofiles", bucketTimeProfiles, len(profiles), func(i int) (string, any) { return profiles[i].LinkID, profiles[i] })
 }
 
 // upsertPlain writes entities that have no indexes: created or updated.
-func (s *Service) upsertPlain(ctx context.Context, bucket []byte, n int, item func(i int) (string, any)) ([]Result, error) {
-	var results []Result
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, n)
+func (s *Service) upsertPlain(ctx context.Context, entity string, bucket []byte, n int, item func(i int) (string, any)) ([]Result, error) {
+	return s.commit(ctx, entity, "upsert", func(tx store.Tx) ([]Result, error) {
+		results := make([]Result, 0, n)
 		for i := range n {
 			id, v := item(i)
 			found, err := exists(tx, bucket, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := putJSON(tx, bucket, id, v); err != nil {
-				return err
+				return nil, err
 			}
 			info := Created
 			if found {
@@ -50,19 +50,15 @@ func (s *Service) upsertPlain(ctx context.Context, bucket []byte, n int, item fu
 			}
 			results = append(results, Result{LinkID: id, Success: true, ExtendedInfo: info})
 		}
-		return bumpGeneration(tx)
+		return results, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // DeleteTimeProfiles deletes time profiles by link_id. Identifiers and
 // users bound to a deleted profile keep the reference and are denied until
 // a profile with that link_id exists again (fail closed).
 func (s *Service) DeleteTimeProfiles(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketTimeProfiles, linkIDs, nil)
+	return s.deleteBatch(ctx, "timeprofiles", bucketTimeProfiles, linkIDs, nil)
 }
 
 // GetTimeProfile returns the time profile with linkID, or ErrNotFound.
@@ -106,28 +102,30 @@ func (s *Service) UpsertApartments(ctx context.Context, apartments []Apartment) 
 			return nil, WrongType(fmt.Sprintf("list_items[%d].apartment_name", i))
 		}
 	}
-	var results []Result
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, len(apartments))
+	return s.commit(ctx, "apartments", "upsert", func(tx store.Tx) ([]Result, error) {
+		results := make([]Result, 0, len(apartments))
 		for i, a := range apartments {
 			old, found, err := getJSON[Apartment](tx, bucketApartments, a.LinkID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			holder, err := tx.Get(bucketAddresses, a.Address.key())
-			if err == nil && string(holder) != a.LinkID {
-				return &ItemError{Index: i, Err: ErrAddressTaken} // rolls the batch back
+			switch {
+			case err == nil && string(holder) != a.LinkID:
+				return nil, &ItemError{Index: i, Err: ErrAddressTaken} // rolls the batch back
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return nil, err
 			}
 			if found {
 				if err := tx.Delete(bucketAddresses, old.Address.key()); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			if err := tx.Put(bucketAddresses, a.Address.key(), []byte(a.LinkID)); err != nil {
-				return err
+				return nil, err
 			}
 			if err := putJSON(tx, bucketApartments, a.LinkID, a); err != nil {
-				return err
+				return nil, err
 			}
 			info := Created
 			if found {
@@ -135,18 +133,14 @@ func (s *Service) UpsertApartments(ctx context.Context, apartments []Apartment) 
 			}
 			results = append(results, Result{LinkID: a.LinkID, Success: true, ExtendedInfo: info})
 		}
-		return bumpGeneration(tx)
+		return results, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // DeleteApartments deletes apartments by link_id. Users and identifiers
 // bound to one keep the reference, which changes no decision.
 func (s *Service) DeleteApartments(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketApartments, linkIDs, func() deleteHooks {
+	return s.deleteBatch(ctx, "apartments", bucketApartments, linkIDs, func() deleteHooks {
 		return deleteHooks{each: func(tx store.Tx, id string, stored []byte) error {
 			a, err := decodeRecord[Apartment](bucketApartments, []byte(id), stored)
 			if err != nil {
@@ -193,7 +187,7 @@ func (s *Service) UpsertLiftRules(ctx context.Context, rules []LiftRule) ([]Resu
 			good = append(good, r)
 		}
 	}
-	written, err := s.upsertPlain(ctx, bucketLiftRules, len(good), func(i int) (string, any) { return good[i].LinkID, good[i] })
+	written, err := s.upsertPlain(ctx, "kone", bucketLiftRules, len(good), func(i int) (string, any) { return good[i].LinkID, good[i] })
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +204,7 @@ func (s *Service) UpsertLiftRules(ctx context.Context, rules []LiftRule) ([]Resu
 
 // DeleteLiftRules deletes KONE lift rules by link_id.
 func (s *Service) DeleteLiftRules(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketLiftRules, linkIDs, nil)
+	return s.deleteBatch(ctx, "kone", bucketLiftRules, linkIDs, nil)
 }
 
 // GetLiftRule returns the lift rule with linkID, or ErrNotFound.

@@ -13,6 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/lintelhq/lintel/face"
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 )
 
@@ -54,6 +55,7 @@ type FaceChecker interface {
 const DefaultMaxBatch = 10_000
 
 type config struct {
+	journal  *journal.Journal
 	caps     Capabilities
 	faces    FaceChecker
 	loc      *time.Location
@@ -78,6 +80,13 @@ func WithLocation(loc *time.Location) Option { return func(o *config) { o.loc = 
 
 // WithMaxBatch limits the items of one batch (default DefaultMaxBatch).
 func WithMaxBatch(n int) Option { return func(o *config) { o.maxBatch = n } }
+
+// WithJournal records in j every decision (not Check's dry runs) and every
+// committed batch: a decision's event is queued (journal.Append) after it
+// is made; a batch's event is written in the batch's own transaction, so
+// the two commit together. Event.Source comes from the context
+// (journal.WithSource).
+func WithJournal(j *journal.Journal) Option { return func(o *config) { o.journal = j } }
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(o *config) { o.log = l } }
@@ -259,13 +268,12 @@ type deleteHooks struct {
 // not_found (also for a link_id given twice, the second time). hooks is
 // called at the start of every run of the transaction (a retrying backend
 // may run it more than once), so state kept in its closures starts afresh.
-func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, hooks func() deleteHooks) ([]Result, error) {
+func (s *Service) deleteBatch(ctx context.Context, entity string, bucket []byte, ids []string, hooks func() deleteHooks) ([]Result, error) {
 	if err := s.checkBatch(len(ids)); err != nil {
 		return nil, err
 	}
-	var results []Result
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, len(ids))
+	return s.commit(ctx, entity, "delete", func(tx store.Tx) ([]Result, error) {
+		results := make([]Result, 0, len(ids))
 		var h deleteHooks
 		if hooks != nil {
 			h = hooks()
@@ -277,27 +285,57 @@ func (s *Service) deleteBatch(ctx context.Context, bucket []byte, ids []string, 
 				continue
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if h.each != nil {
 				if err := h.each(tx, id, stored); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			if err := tx.Delete(bucket, []byte(id)); err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, Result{LinkID: id, Success: true, ExtendedInfo: Deleted})
 		}
 		if h.done != nil {
 			if err := h.done(tx); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return bumpGeneration(tx)
+		return results, nil
+	})
+}
+
+// commit runs one batch in one write transaction: fn's writes, the
+// generation bump that tells every decision cache, and the batch's journal
+// event, all committed together or not at all.
+func (s *Service) commit(ctx context.Context, entity, action string, fn func(store.Tx) ([]Result, error)) ([]Result, error) {
+	var results []Result
+	var events []journal.Event
+	err := s.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if results, err = fn(tx); err != nil {
+			return err
+		}
+		if err := bumpGeneration(tx); err != nil {
+			return err
+		}
+		if s.cfg.journal == nil {
+			return nil
+		}
+		ev := journal.Event{Kind: journal.Batch, Source: journal.SourceFrom(ctx), Name: action, Entity: entity,
+			Items: make([]journal.Item, len(results))}
+		for i, r := range results {
+			ev.Items[i] = journal.Item{LinkID: r.LinkID, Outcome: string(r.ExtendedInfo)}
+		}
+		events, err = s.cfg.journal.AppendTx(tx, ev)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.cfg.journal != nil {
+		s.cfg.journal.AfterCommit(events)
 	}
 	return results, nil
 }

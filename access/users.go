@@ -31,26 +31,18 @@ func (s *Service) UpsertUsers(ctx context.Context, users []User) ([]Result, erro
 			return nil, err
 		}
 	}
-	var results []Result
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		results = make([]Result, 0, len(users))
+	return s.commit(ctx, "users", "upsert", func(tx store.Tx) ([]Result, error) {
+		results := make([]Result, 0, len(users))
 		links := newLinkChanges()
 		for _, u := range users {
 			rs, err := upsertUser(tx, u, links)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			results = append(results, rs...)
 		}
-		if err := links.apply(tx); err != nil {
-			return err
-		}
-		return bumpGeneration(tx)
+		return results, links.apply(tx)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 func upsertUser(tx store.Tx, u User, links *linkChanges) ([]Result, error) {
@@ -232,7 +224,7 @@ func (l *linkChanges) apply(tx store.Tx) error {
 // from then on with OwnerRemoved, until it is pushed again or a user newly
 // lists it (see the package doc), so that a delete never opens a door.
 func (s *Service) DeleteUsers(ctx context.Context, linkIDs []string) ([]Result, error) {
-	return s.deleteBatch(ctx, bucketUsers, linkIDs, func() deleteHooks {
+	return s.deleteBatch(ctx, "users", bucketUsers, linkIDs, func() deleteHooks {
 		links := newLinkChanges()
 		return deleteHooks{
 			each: func(tx store.Tx, id string, stored []byte) error {

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -247,4 +248,18 @@ func encodeGroup(evs []Event) []byte {
 		b = appendEvent(b, &evs[i])
 	}
 	return b
+}
+
+type sourceKey struct{}
+
+// WithSource returns a context that names who acts (a user name, a panel's
+// serial); packages that record events take Event.Source from it.
+func WithSource(ctx context.Context, source string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, source)
+}
+
+// SourceFrom returns the source WithSource put in ctx, or "".
+func SourceFrom(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
 }
