@@ -80,11 +80,11 @@ type credential struct {
 	linkID     string
 	lock       Lock
 	validity   Validity
-	limited    bool                    // passes are counted
-	blocked    bool                    // a user owning it is blocked
-	detached   bool                    // it lost a restricting user (bucketDetached)
-	masked     string                  // the number as the journal shows it
-	userLinkID string                  // the first owning user, for the journal
+	limited    bool   // passes are counted
+	blocked    bool   // a user owning it is blocked
+	detached   bool   // it lost a restricting user (bucketDetached)
+	masked     string // the number as the journal shows it
+	userLinkID string // the first owning user, for the journal
 	userName   string
 	userLocks  []int                   // lock_number of each owning user
 	schedules  []*timeprofile.Schedule // of the identifier and its users
