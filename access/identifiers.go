@@ -10,6 +10,83 @@ import (
 	"github.com/lintelhq/lintel/store"
 )
 
+// IdentifierType is the kind of credential.
+type IdentifierType string
+
+// The identifier types of the panel API.
+const (
+	Card         IdentifierType = "card"
+	UKey         IdentifierType = "ukey"
+	InputCode    IdentifierType = "inputCode"
+	FaceID       IdentifierType = "face_id"
+	QR           IdentifierType = "qr"
+	LicensePlate IdentifierType = "license_plate"
+)
+
+// Lock says which locks an identifier opens.
+type Lock string
+
+// The identifier locks; an empty lock means all.
+const (
+	LockFirst  Lock = "first"
+	LockSecond Lock = "second"
+	LockAll    Lock = "all"
+)
+
+// Owner is identifier_owner.
+type Owner struct {
+	Name string `json:"name" validate:"max=256"`
+	Type string `json:"type" validate:"omitempty,oneof=owner guest"`
+}
+
+// Validity is an identifier's valid block: a time window and a pass count.
+type Validity struct {
+	Time   ValidTime   `json:"time"`
+	Passes ValidPasses `json:"passes"`
+}
+
+// ValidTime is the window in which an identifier is valid, in Unix
+// seconds: [From, To), unless IsPermanent.
+type ValidTime struct {
+	IsPermanent bool  `json:"is_permanent"`
+	From        int64 `json:"from"`
+	To          int64 `json:"to"`
+}
+
+// ValidPasses limits how often an identifier opens, unless IsPermanent.
+type ValidPasses struct {
+	IsPermanent bool `json:"is_permanent"`
+	// MaxPasses above 4294967295 (what a panel counts in 32 bits) is the
+	// wrong type; below 1 it is invalid_time_rules_settings.
+	MaxPasses int `json:"max_passes" validate:"max=4294967295"`
+}
+
+// Identifier is a credential: a card, key fob, PIN code, QR code, licence
+// plate or face photo. For face_id, Number is the base64 photo on the way
+// in; the stored identifier keeps it in a bucket of its own.
+type Identifier struct {
+	LinkID          string           `json:"link_id" validate:"required,uuid"`
+	ApartmentLinkID string           `json:"apartment_link_id,omitempty" validate:"omitempty,uuid"`
+	Owner           Owner            `json:"identifier_owner"`
+	Type            IdentifierType   `json:"identifier_type" validate:"required,oneof=card ukey inputCode face_id qr license_plate"`
+	Number          string           `json:"identifier_number" validate:"required"`
+	Lock            Lock             `json:"lock,omitempty" validate:"omitempty,oneof=first second all"`
+	Valid           Validity         `json:"valid"`
+	TimeProfiles    TimeProfileLinks `json:"time_profiles"`
+	Additional      Additional       `json:"additional"`
+}
+
+// TimeProfileLinks are the time profiles an identifier is bound to.
+type TimeProfileLinks struct {
+	LinkIDs []string `json:"link_ids" validate:"max=64,dive,uuid"`
+}
+
+// Additional is an identifier's additional block. PassesLeft sets the
+// passes left on the way in (0..4294967295) and reports them on the way out.
+type Additional struct {
+	PassesLeft *int `json:"passes_left,omitempty" validate:"omitempty,min=0,max=4294967295"`
+}
+
 // UpsertIdentifiers creates or updates identifiers by link_id, in one
 // transaction.
 //

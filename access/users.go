@@ -8,6 +8,36 @@ import (
 	"github.com/lintelhq/lintel/store"
 )
 
+// AuthFactor is one of a user's ways to authenticate.
+type AuthFactor string
+
+// The auth factors of the panel API.
+const (
+	FactorCard         AuthFactor = "card"
+	FactorInputCode    AuthFactor = "input_code"
+	FactorFaceID       AuthFactor = "face_id"
+	FactorQR           AuthFactor = "qr"
+	FactorLicensePlate AuthFactor = "license_plate"
+)
+
+// User is a resident or visitor. The vendor does not publish the names of
+// a linked user's references; ours are apartment_link_id,
+// time_profile_link_ids, identifier_link_ids and kone_rule_link_id.
+// IsBlocked is ours too: a blocked user's identifiers are denied.
+type User struct {
+	LinkID             string       `json:"link_id" validate:"required,uuid"`
+	Name               string       `json:"name" validate:"required,max=256"`
+	Info               string       `json:"info,omitempty" validate:"max=1024"`
+	AuthFactors        []AuthFactor `json:"auth_factors" validate:"required,min=1,max=5,dive,oneof=card input_code face_id qr license_plate"`
+	LockNumber         int          `json:"lock_number" validate:"min=0,max=2"`
+	IsCustomUserAccess bool         `json:"is_custom_user_access"`
+	IsBlocked          bool         `json:"is_blocked,omitempty"`
+	ApartmentLinkID    string       `json:"apartment_link_id,omitempty" validate:"omitempty,uuid"`
+	TimeProfileLinkIDs []string     `json:"time_profile_link_ids,omitempty" validate:"max=64,dive,uuid"`
+	IdentifierLinkIDs  []string     `json:"identifier_link_ids,omitempty" validate:"max=256,dive,uuid"`
+	KoneRuleLinkID     string       `json:"kone_rule_link_id,omitempty" validate:"omitempty,uuid"`
+}
+
 // UpsertUsers creates or updates users by link_id, in one transaction.
 //
 // A request error (see FieldError) rejects the whole batch before anything
