@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/lintelhq/lintel/access"
@@ -13,7 +14,7 @@ func Example() {
 	ctx := context.Background()
 	svc, err := access.New(ctx, memory.New(), access.WithCapabilities(access.Capabilities{MaxIdentifiers: 10_000}))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 
 	// A management system pushes a card with ten passes, and its owner.
@@ -21,19 +22,28 @@ func Example() {
 	c := access.Identifier{LinkID: cardID, Type: access.Card, Number: "0A:1B:2C:3D", Lock: access.LockFirst}
 	c.Valid.Time.IsPermanent = true
 	c.Valid.Passes.MaxPasses = 10
-	results, _ := svc.UpsertIdentifiers(ctx, []access.Identifier{c})
+	results, err := svc.UpsertIdentifiers(ctx, []access.Identifier{c})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(results[0].ExtendedInfo)
 
-	results, _ = svc.UpsertUsers(ctx, []access.User{{
+	results, err = svc.UpsertUsers(ctx, []access.User{{
 		LinkID: "eae44848-5e81-4861-8e63-861d9bd4ebb3", Name: "Ada", AuthFactors: []access.AuthFactor{access.FactorCard},
 		IdentifierLinkIDs: []string{cardID},
 	}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(results[0].ExtendedInfo, *results[0].HasDuplicates)
 
 	// The reader presents the card at the first door, then at the second.
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	for _, lock := range []access.Door{access.FirstDoor, access.SecondDoor} {
-		d, _ := svc.Decide(ctx, access.Request{Type: access.Card, Number: "0a-1b-2c-3d", Lock: lock, At: at})
+		d, err := svc.Decide(ctx, access.Request{Type: access.Card, Number: "0a-1b-2c-3d", Lock: lock, At: at})
+		if err != nil {
+			log.Fatal(err)
+		}
 		fmt.Println(lock, d.Allow, d.Reason, d.PassesLeft)
 	}
 	// Output:
