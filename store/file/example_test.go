@@ -35,10 +35,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_ = s.View(ctx, func(tx store.Tx) error {
+	err = s.View(ctx, func(tx store.Tx) error {
 		v, err := tx.Get(bucket, []byte("front"))
-		fmt.Println(string(v), err)
-		return nil
+		fmt.Println(string(v))
+		return err
 	})
-	// Output: locked <nil>
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output: locked
 }

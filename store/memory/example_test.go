@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"fmt"
+	"log"
 
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
@@ -14,7 +15,7 @@ func Example() {
 	defer s.Close()
 
 	users := []byte("users")
-	_ = s.Update(ctx, func(tx store.Tx) error {
+	err := s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateBucketIfNotExists(users); err != nil {
 			return err
 		}
@@ -25,12 +26,18 @@ func Example() {
 		}
 		return nil
 	})
-	_ = s.View(ctx, func(tx store.Tx) error {
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = s.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(users, []byte("name/"), func(k, v []byte) error {
 			fmt.Println(string(v))
 			return nil
 		})
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	// Output:
 	// alice
 	// bob
