@@ -3,7 +3,10 @@ package access_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
 )
@@ -387,4 +391,70 @@ func TestLicencePlatesFoldOnlyOneToOne(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, access.NumberTakenByAnotherIdentifier, rs[0].ExtendedInfo, "one plate in either case")
 	assert.Equal(t, access.Created, rs[1].ExtendedInfo, "a different plate, not a taken number")
+}
+
+// slowFaces checks photos one at a time, slowly, counting how many run
+// at once.
+type slowFaces struct {
+	running, most atomic.Int32
+	delay         time.Duration
+}
+
+func (f *slowFaces) Check(ctx context.Context, payload string) (face.Enrollment, error) {
+	n := f.running.Add(1)
+	defer f.running.Add(-1)
+	for {
+		m := f.most.Load()
+		if n <= m || f.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	select {
+	case <-time.After(f.delay):
+	case <-ctx.Done():
+		return face.Enrollment{}, ctx.Err()
+	}
+	return fakeFaces{}.Check(ctx, payload)
+}
+
+func faceItems(n int) []access.Identifier {
+	ids := make([]access.Identifier, n)
+	for i := range ids {
+		ids[i] = card(fmt.Sprintf("00000000-0000-4000-8000-%012d", i+1), "face")
+		ids[i].Type = access.FaceID
+	}
+	return ids
+}
+
+func TestFacesAreCheckedInParallel(t *testing.T) {
+	f := &slowFaces{delay: 20 * time.Millisecond}
+	s := newService(t, access.WithFaceChecker(f))
+	start := time.Now()
+	rs, err := s.UpsertIdentifiers(context.Background(), faceItems(8))
+	require.NoError(t, err)
+	require.Len(t, rs, 8)
+	if runtime.GOMAXPROCS(0) > 1 {
+		assert.Greater(t, f.most.Load(), int32(1), "more than one check at once")
+		assert.Less(t, time.Since(start), 8*20*time.Millisecond, "faster than one by one")
+	}
+	assert.LessOrEqual(t, f.most.Load(), int32(runtime.GOMAXPROCS(0)), "no more at once than CPUs")
+}
+
+func TestABatchWhoseClientIsGoneIsNotWritten(t *testing.T) {
+	f := &slowFaces{delay: time.Second}
+	s := newService(t, access.WithFaceChecker(f))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	ids := append(faceItems(4), card(cardA, "4242"))
+	_, err := s.UpsertIdentifiers(ctx, ids)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err = s.GetIdentifier(context.Background(), cardA)
+	require.ErrorIs(t, err, access.ErrNotFound, "nothing of the batch was written")
+
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = s.UpsertUsers(done, []access.User{user(userX, "Late")})
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = s.GetUser(context.Background(), userX)
+	require.ErrorIs(t, err, access.ErrNotFound)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/store"
@@ -124,24 +126,9 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 		}
 		numbers[i] = n
 	}
-	refused := make([]ExtendedInfo, len(ids)) // per item: why it fails before the store is asked
-	for i, id := range ids {
-		if id.Type != FaceID {
-			continue
-		}
-		if !s.cfg.caps.FaceID {
-			refused[i] = FaceIDNotSupported
-			continue
-		}
-		_, err := s.cfg.faces.Check(ctx, id.Number)
-		switch {
-		case errors.Is(err, face.ErrBadImage):
-			refused[i] = BadBase64ImageFile
-		case errors.Is(err, face.ErrNoFace):
-			refused[i] = FaceHasNotRecognized
-		case err != nil:
-			return nil, fmt.Errorf("access: checking the face of %s: %w", id.LinkID, err)
-		}
+	refused, err := s.checkFaces(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	return s.commit(ctx, "identifiers", "upsert", func(tx store.Tx) ([]Result, error) {
 		results := make([]Result, 0, len(ids))
@@ -162,6 +149,64 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 		}
 		return results, writeCounts(tx, counts)
 	})
+}
+
+// checkFaces checks the batch's face photos before its transaction, on
+// as many goroutines as there are CPUs, and returns per item why it fails
+// before the store is asked (face_id_not_supported,
+// bad_base_64_image_file, face_has_not_recognized), or "". A done context
+// (the client went away, or its deadline passed) stops the checks and
+// refuses the batch: nothing is written.
+func (s *Service) checkFaces(ctx context.Context, ids []Identifier) ([]ExtendedInfo, error) {
+	refused := make([]ExtendedInfo, len(ids))
+	var faces []int
+	for i, id := range ids {
+		switch {
+		case id.Type != FaceID:
+		case !s.cfg.caps.FaceID:
+			refused[i] = FaceIDNotSupported
+		default:
+			faces = append(faces, i)
+		}
+	}
+	if len(faces) == 0 {
+		return refused, nil
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(faces)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				_, err := s.cfg.faces.Check(ctx, ids[i].Number)
+				switch {
+				case errors.Is(err, face.ErrBadImage):
+					refused[i] = BadBase64ImageFile
+				case errors.Is(err, face.ErrNoFace):
+					refused[i] = FaceHasNotRecognized
+				case err != nil:
+					cancel(fmt.Errorf("access: checking the face of %s: %w", ids[i].LinkID, err))
+				}
+			}
+		}()
+	}
+feed:
+	for _, i := range faces {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("access: batch refused before anything was written: %w", err)
+	}
+	return refused, nil
 }
 
 // identifierCounts are the stored identifiers, all and faces, kept in the

@@ -157,7 +157,8 @@ func (s *Service) deleteBatch(ctx context.Context, entity string, bucket []byte,
 
 // commit runs one batch in one write transaction: fn's writes, the
 // generation bump that tells every decision cache, and the batch's journal
-// event, all committed together or not at all.
+// event, all committed together or not at all. A context that is done
+// before the commit (a client gone, a deadline passed) rolls it back.
 func (s *Service) commit(ctx context.Context, entity, action string, fn func(store.Tx) ([]Result, error)) ([]Result, error) {
 	var results []Result
 	var events []journal.Event
@@ -180,6 +181,11 @@ func (s *Service) commit(ctx context.Context, entity, action string, fn func(sto
 		events, err = s.cfg.journal.AppendTx(tx, ev)
 		return err
 	})
+	if ctxErr := ctx.Err(); err != nil && ctxErr != nil && errors.Is(err, ctxErr) {
+		// The client went away or its deadline passed: the store rolled
+		// the batch back (or never began it).
+		return nil, fmt.Errorf("access: batch not written: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
