@@ -90,7 +90,7 @@ const maxPlateBytes = 100
 
 // normalizePlate is the licence-plate rule: the number must be valid UTF-8
 // of printable characters, 1 to 100 bytes once the ASCII spaces at either
-// end are cut; letters are compared without case, but only where the case
+// end are cut and case is folded; letters are compared without case, but only where the case
 // pair is one to one. ASCII a-z become A-Z; another lower-case letter
 // becomes its upper case only when that upper case is not ASCII and turns
 // back into the same letter ("а" and "А" are one, Cyrillic). So no letter
@@ -99,7 +99,7 @@ const maxPlateBytes = 100
 // matches "ſıſ 123". Nothing else is changed, inner spaces included.
 func normalizePlate(n string) (string, bool) {
 	n = strings.Trim(n, " ")
-	if n == "" || len(n) > maxPlateBytes || !utf8.ValidString(n) {
+	if n == "" || len(n) > 4*maxPlateBytes || !utf8.ValidString(n) {
 		return "", false
 	}
 	for _, r := range n {
@@ -107,7 +107,10 @@ func normalizePlate(n string) (string, bool) {
 			return "", false
 		}
 	}
-	return strings.Map(foldPlateRune, n), true
+	// The bound is on the normal form: folding can lengthen a letter
+	// ("ɥ" is two bytes, "Ɥ" three), and a normal form must be its own.
+	n = strings.Map(foldPlateRune, n)
+	return n, len(n) <= maxPlateBytes
 }
 
 func foldPlateRune(r rune) rune {
