@@ -106,3 +106,20 @@ func TestActiveDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestNextChangeDoesNotAllocate holds NextChange to the same promise, inside
+// and outside a window.
+func TestNextChangeDoesNotAllocate(t *testing.T) {
+	loc := mustLoad(t, "Europe/Berlin")
+	for name, p := range benchProfiles(t) {
+		s, err := timeprofile.Compile(p, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, at := range []time.Time{time.Date(2026, 11, 27, 9, 0, 0, 0, loc), time.Date(2026, 11, 28, 9, 0, 0, 0, loc)} {
+			if n := testing.AllocsPerRun(100, func() { s.NextChange(at) }); n != 0 {
+				t.Errorf("%s: NextChange(%v) allocates %v times per call", name, at, n)
+			}
+		}
+	}
+}

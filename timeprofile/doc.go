@@ -14,10 +14,26 @@
 // Its Active and NextChange work by calendar arithmetic on civil days:
 // Active looks at the few days whose window could cover the instant, so a
 // profile started ten years ago costs the same as one started yesterday,
-// and it does not allocate. RRule exposes the equivalent rules of
-// github.com/teambition/rrule-go, the reference against which the tests
-// hold the fast path. Compile's doc states the semantics, including the
-// RFC 5545 rule for wall-clock times that daylight saving skips or repeats.
+// and neither allocates. NextChange(t) is exactly the first instant after t
+// at which Active changes, across windows that touch or overlap. RRule
+// exposes the equivalent rules of github.com/teambition/rrule-go.
+//
+// Compile's doc states the semantics. In short: the first window is
+// [date_from, date_to) as instants; its repetitions keep the wall-clock
+// times of date_from and date_to, read by RFC 5545 3.3.5 (a time in a
+// spring-forward gap takes the offset before the gap, so a time on a day a
+// zone skipped, such as Pacific/Apia's 2011-12-30, falls on the next day; a
+// repeated time means its first pass), and a repetition that a gap turns
+// inside out is empty. Two cases follow from these rules and are accepted:
+// a repeat_end that leaves no repetition (the profile is its first window
+// alone), and a first window that ends in a repeated hour before its
+// wall-clock start (01:50 daylight time to 01:10 standard time), whose
+// repetitions keep its length on the wall clock (01:50 to 02:10).
+//
+// The tests hold Active and NextChange to a reference written apart from
+// the package, from the Profile's fields, rrule-go and the zone's
+// transitions, on hand-written tables and on random profiles aimed at the
+// edges, in zones with odd daylight saving rules.
 //
 // Everything is bounded: dates lie between 1970 and 2199, a repeating
 // window is at most MaxRepeatWindowDays long, and searches for the next

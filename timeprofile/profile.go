@@ -17,7 +17,9 @@ type Profile struct {
 }
 
 // TimeOptions is the first window of the profile. DateFrom and DateTo are
-// unix seconds; their wall-clock reading in the panel's zone is what counts.
+// unix seconds: the first window is [DateFrom, DateTo) as instants (whole
+// days with IsAllDay), and its repetitions take the wall-clock reading of
+// both in the panel's zone (see Compile).
 type TimeOptions struct {
 	IsAllDay bool  `json:"is_all_day"`
 	DateFrom int64 `json:"date_from"`

@@ -15,15 +15,18 @@ import (
 type Schedule struct {
 	loc *time.Location
 
-	// A profile that does not repeat is one window of instants.
+	// The first window, [from, to) in unix seconds: date_from's own
+	// occurrence, and the whole profile when it does not repeat.
+	from, to int64
 	repeat   bool
-	from, to int64 // unix seconds, [from, to)
 
-	// A repeating profile: an occurrence starts on day d at startSec
+	// A repeating profile: a later occurrence starts on day d at startSec
 	// seconds of wall-clock time and ends on day d+spanDays at endSec.
 	startDay, untilDay int64 // civil day numbers; untilDay is the last day an occurrence may start
 	startSec, endSec   int64
 	spanDays           int64
+	startYear          int64 // of startDay
+	startMonth         int64 // of startDay, counted from year 0 (year*12 + month-1)
 
 	kind     PointType
 	interval int64
@@ -41,23 +44,37 @@ type Schedule struct {
 // Semantics. The first window is [date_from, date_to): instants, or, with
 // is_all_day, the whole days from date_from's day to date_to's day, both
 // included. With repeat_enable, the same wall-clock window repeats on every
-// day the rule selects: day, week (the weekday of date_from), twoWeeks,
-// month (the day of the month of date_from; months without it are skipped,
-// as in RFC 5545), year (the month and day of date_from; 29 February only in
-// leap years) or custom (every repeat_looper days, weeks, months or years,
-// counted from date_from's, restricted to the listed weekdays, days of the
-// month, or ordinal day of the listed months). Weeks run Monday to Sunday.
-// date_from's own window is always the first occurrence. With repeat_end
-// format date, no occurrence starts after the end of repeat_end.date's day.
-// A window that runs past midnight (22:00 to 06:00) belongs to the day it
-// starts on.
+// later day the rule selects: day, week (the weekday of date_from),
+// twoWeeks, month (the day of the month of date_from; months without it are
+// skipped, as in RFC 5545), year (the month and day of date_from; 29
+// February only in leap years) or custom (every repeat_looper days, weeks,
+// months or years, counted from date_from's, restricted to the listed
+// weekdays, days of the month, or ordinal day of the listed months). Weeks
+// run Monday to Sunday. date_from's own window is always the first
+// occurrence, whether or not the rule selects its day. With repeat_end
+// format date, no occurrence starts after the end of repeat_end.date's day;
+// when that leaves no day after date_from's, the profile is its first
+// window alone. A window that runs past midnight (22:00 to 06:00) belongs
+// to the day it starts on. Windows may touch or overlap (a weekly window
+// eight days long): the profile is active in their union.
 //
 // Wall-clock times stay put across daylight saving changes: a window from
 // 08:00 to 18:00 is 08:00 to 18:00 local time on every day. Following RFC
 // 5545 3.3.5, a time that falls in a spring-forward gap is read with the
 // offset in force before the gap (02:30 in a gap from 02:00 to 03:00 is
-// 03:30), and a time that occurs twice in a fall-back overlap means its
-// first occurrence.
+// 03:30; in a zone that skipped a whole day, 08:00 on the skipped day is
+// 08:00 on the next), and a time that occurs twice in a fall-back overlap
+// means its first occurrence. A repetition whose start, so read, is not
+// before its end (02:30 to 03:10 on the night 02:00 becomes 03:00) is empty
+// that day. Only the repetitions are read from the wall clock: date_from and
+// date_to are instants, so a first window that starts or ends inside a
+// repeated hour starts or ends exactly there.
+//
+// date_to's wall-clock reading can come before date_from's only when the
+// first window ends inside a repeated hour, after clocks go back (01:50
+// daylight time to 01:10 standard time, 20 minutes). Such a window repeats
+// from date_from's wall-clock time for the first window's length, measured
+// on the wall clock (01:50 to 02:10).
 func Compile(p Profile, loc *time.Location) (*Schedule, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -69,42 +86,44 @@ func Compile(p Profile, loc *time.Location) (*Schedule, error) {
 	to := p.TimeOptions
 	fromDay, fromSec := s.civil(to.DateFrom)
 	toDay, toSec := s.civil(to.DateTo)
+	s.from, s.to = to.DateFrom, to.DateTo
 	if to.IsAllDay {
 		if toDay < fromDay {
 			return nil, ErrDateOrder
 		}
 		fromSec, toSec, toDay = 0, 0, toDay+1
+		s.from, s.to = s.resolve(fromDay*secondsPerDay), s.resolve(toDay*secondsPerDay)
 	}
 	if !p.RepeatOptions.RepeatEnable {
-		s.from, s.to = to.DateFrom, to.DateTo
-		if to.IsAllDay {
-			s.from, s.to = s.resolve(fromDay*secondsPerDay), s.resolve(toDay*secondsPerDay)
-		}
 		return s, nil
 	}
 
 	s.repeat = true
 	s.startDay, s.startSec = fromDay, fromSec
-	s.spanDays, s.endSec = toDay-fromDay, toSec
-	length := s.spanDays*secondsPerDay + s.endSec - s.startSec
+	length := (toDay-fromDay)*secondsPerDay + toSec - fromSec
 	if length <= 0 {
-		return nil, ErrDateOrder // an instant order undone by a fall-back overlap
+		// date_to lies in a repeated hour, before date_from on the wall
+		// clock: repeat the first window's length (see above).
+		length = to.DateTo - to.DateFrom
 	}
 	if length > MaxRepeatWindowDays*secondsPerDay {
 		return nil, ErrWindowTooLong
 	}
+	s.spanDays, s.endSec = floorDiv(fromSec+length, secondsPerDay), floorMod(fromSec+length, secondsPerDay)
 	f := p.RepeatOptions.RepeatFormat
-	s.untilDay = math.MaxInt64
+	untilDay := int64(math.MaxInt64)
 	if f.RepeatEnd.Format == EndDate {
-		s.untilDay, _ = s.civil(f.RepeatEnd.Date)
-		if s.untilDay < s.startDay {
+		untilDay, _ = s.civil(f.RepeatEnd.Date)
+		if untilDay < s.startDay {
 			return nil, ErrEndBeforeStart
 		}
 	}
 	s.compileRule(f)
+	s.untilDay = math.MaxInt64 // the options must match some later date, whatever repeat_end says
 	if _, ok := s.nextMatch(s.startDay+1, math.MaxInt64); !ok {
 		return nil, ErrNeverRepeats
 	}
+	s.untilDay = untilDay
 	rule, err := s.buildRRule()
 	if err != nil {
 		return nil, fmt.Errorf("timeprofile: building the reference rule: %w", err)
@@ -115,7 +134,8 @@ func Compile(p Profile, loc *time.Location) (*Schedule, error) {
 
 // compileRule turns the validated repeat format into the day matcher.
 func (s *Schedule) compileRule(f RepeatFormat) {
-	_, m0, d0 := civilFromDays(s.startDay)
+	y0, m0, d0 := civilFromDays(s.startDay)
+	s.startYear, s.startMonth = y0, y0*12+m0-1
 	s.interval = 1
 	switch f.RepeatType {
 	case RepeatDay:
@@ -210,24 +230,68 @@ func (s *Schedule) Resolve(floating time.Time) time.Time {
 	return time.Unix(s.resolve(floating.Unix()), 0).In(s.loc)
 }
 
-// window returns the instants of the occurrence that starts on day d.
-func (s *Schedule) window(d int64) (start, end int64) {
-	return s.resolve(d*secondsPerDay + s.startSec), s.resolve((d+s.spanDays)*secondsPerDay + s.endSec)
+// near is what one zone lookup at an instant tells resolve: the offset in
+// force there, and the instants x in [lo, hi) far enough inside the same
+// zone span (two days) that resolve(x + off) is x without another lookup:
+// resolve samples the offset at x + off +/- 1 day, which lies in the span
+// since no offset exceeds a day. A span that time.Time.ZoneBounds reports
+// too short (it can, past the end of the zone table) only costs lookups.
+type near struct {
+	off, lo, hi int64
+}
+
+// nearAt looks the zone up at u; it returns what near says and u's civil day.
+func (s *Schedule) nearAt(u int64) (n near, day int64) {
+	t := time.Unix(u, 0).In(s.loc)
+	_, off := t.Zone()
+	start, end := t.ZoneBounds()
+	n = near{off: int64(off), lo: math.MinInt64, hi: math.MaxInt64}
+	if !start.IsZero() {
+		n.lo = start.Unix() + 2*secondsPerDay
+	}
+	if !end.IsZero() {
+		n.hi = end.Unix() - 2*secondsPerDay
+	}
+	return n, floorDiv(u+n.off, secondsPerDay)
+}
+
+// resolveNear is resolve(local), answered from n when it can be: resolve
+// looks the offset up a day either side of local, which n shows to be off.
+func (s *Schedule) resolveNear(n *near, local int64) int64 {
+	if x := local - n.off; x >= n.lo && x < n.hi {
+		return x
+	}
+	return s.resolve(local)
+}
+
+// window returns the instants of the repetition that starts on day d (a
+// day after startDay); it is empty when start >= end.
+func (s *Schedule) window(n *near, d int64) (start, end int64) {
+	return s.resolveNear(n, d*secondsPerDay+s.startSec), s.resolveNear(n, (d+s.spanDays)*secondsPerDay+s.endSec)
+}
+
+// firstDay returns the first day whose repetition could cover an instant
+// of civil day day. A repetition of day d starts on the wall clock of day d
+// and ends on day d+spanDays; a spring-forward gap moves either instant
+// later, by no more than a day, so its civil day is at most one more.
+func (s *Schedule) firstDay(day int64) int64 {
+	return max(day-s.spanDays-1, s.startDay+1)
 }
 
 // Active reports whether t falls inside a window of the profile. It does
-// no allocation and looks at no more than MaxRepeatWindowDays+1 days.
+// no allocation and looks at no more than MaxRepeatWindowDays+2 days.
 func (s *Schedule) Active(t time.Time) bool {
 	u := t.Unix()
-	if !s.repeat {
-		return u >= s.from && u < s.to
+	if u >= s.from && u < s.to {
+		return true
 	}
-	day, _ := s.civil(u)
-	for d := max(day-s.spanDays, s.startDay); d <= day; d++ {
-		if !s.matches(d) {
-			continue
-		}
-		if start, end := s.window(d); start <= u && u < end {
+	if !s.repeat {
+		return false
+	}
+	n, day := s.nearAt(u)
+	for d := s.firstDay(day); d <= day; d++ {
+		// The window first: it is cheaper than the rule.
+		if start, end := s.window(&n, d); start <= u && u < end && s.matches(d) {
 			return true
 		}
 	}
@@ -249,12 +313,11 @@ func (s *Schedule) matches(d int64) bool {
 		return s.weekMask&(1<<weekdayOf(d)) != 0 && floorMod(weekOf(d)-weekOf(s.startDay), s.interval) == 0
 	}
 	y, m, dom := civilFromDays(d)
-	y0, m0, _ := civilFromDays(s.startDay)
 	if s.kind == PointMonth {
-		if floorMod((y*12+m)-(y0*12+m0), s.interval) != 0 {
+		if floorMod(y*12+m-1-s.startMonth, s.interval) != 0 {
 			return false
 		}
-	} else if floorMod(y-y0, s.interval) != 0 || s.monthMsk&(1<<m) == 0 {
+	} else if floorMod(y-s.startYear, s.interval) != 0 || s.monthMsk&(1<<m) == 0 {
 		return false
 	}
 	return s.dayOfMonthMatches(d, y, m, dom)
@@ -268,23 +331,31 @@ func (s *Schedule) dayOfMonthMatches(d, y, m, dom int64) bool {
 	if s.ordMask&(1<<weekdayOf(d)) == 0 {
 		return false
 	}
-	// Count the days of this kind from the start (or the end) of the month.
-	n := int64(0)
+	// Count the days of this kind from the start (or to the end) of the month.
 	if s.ordinal > 0 {
-		for x := d - dom + 1; x <= d; x++ {
-			if s.ordMask&(1<<weekdayOf(x)) != 0 {
-				n++
-			}
-		}
-		return n == s.ordinal
+		return s.countKind(d-dom+1, d) == s.ordinal
 	}
-	last := d - dom + daysInMonth(y, m)
-	for x := d; x <= last; x++ {
+	return s.countKind(d, d-dom+daysInMonth(y, m)) == 1
+}
+
+// countKind counts the days in [a, b] whose weekday is of the ordinal's kind.
+func (s *Schedule) countKind(a, b int64) int64 {
+	weeks := (b - a + 1) / 7
+	n := weeks * int64(bitsSet(s.ordMask))
+	for x := a + weeks*7; x <= b; x++ {
 		if s.ordMask&(1<<weekdayOf(x)) != 0 {
 			n++
 		}
 	}
-	return n == 1
+	return n
+}
+
+func bitsSet(m uint8) int {
+	n := 0
+	for ; m != 0; m &= m - 1 {
+		n++
+	}
+	return n
 }
 
 // Search bounds of nextMatch, in periods of the rule: 400 years cover
@@ -366,11 +437,22 @@ func (s *Schedule) nextMatch(from, limit int64) (int64, bool) {
 // overlap one another (a profile active all day, every day, never changes).
 const maxRunDays = 2 * 366
 
+// maxEmptySkips bounds how many empty repetitions (see Compile) NextChange
+// steps over while looking for the next window: a rule can select only days
+// whose window a spring-forward gap empties.
+const maxEmptySkips = 1000
+
 // NextChange returns the first instant after t at which Active changes its
 // answer, and false when there is none: the profile has ended, it never
 // changes again (always active), or the change lies beyond the search
-// horizon (400 years of the rule's periods; maxRunDays of continuous
-// activity). The answer is truncated to whole seconds.
+// horizon (400 years of the rule's periods from one repetition to the
+// next; maxRunDays of continuous activity; maxEmptySkips empty
+// repetitions). The answer is truncated to whole seconds. It does no
+// allocation.
+//
+// It relies on one property of the wall-clock reading of Compile's doc: the
+// later a repetition's day, the later (or the same) its start instant, since
+// a gap or an overlap moves a wall-clock time by no more than a day.
 func (s *Schedule) NextChange(t time.Time) (time.Time, bool) {
 	u := t.Unix()
 	at := func(x int64) (time.Time, bool) { return time.Unix(x, 0).In(s.loc), true }
@@ -383,54 +465,77 @@ func (s *Schedule) NextChange(t time.Time) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	day, _ := s.civil(u)
+	n, day := s.nearAt(u)
 	if !s.Active(t) {
-		for d := max(day-s.spanDays, s.startDay); ; d++ {
+		// The first window that starts after u: date_from's, or the first
+		// non-empty repetition in day order.
+		next, found := s.from, u < s.from
+		skips := 0
+		for d := s.firstDay(day); skips < maxEmptySkips; d++ {
 			var ok bool
 			if d, ok = s.nextMatch(d, math.MaxInt64); !ok {
-				return time.Time{}, false
+				break
 			}
-			if start, _ := s.window(d); start > u {
-				return at(start)
+			start, end := s.window(&n, d)
+			if start <= u {
+				continue // ended before u, or empty
 			}
+			if start < end {
+				if !found || start < next {
+					next, found = start, true
+				}
+				break
+			}
+			skips++
 		}
-	}
-	// Active: follow the run of covering windows to its end.
-	end := u
-	for d := max(day-s.spanDays, s.startDay); d <= day; d++ {
-		if start, e := s.window(d); s.matches(d) && start <= u && e > end {
-			end = e
-		}
-	}
-	for d := day + 1; ; d++ {
-		if d > day+maxRunDays {
+		if !found {
 			return time.Time{}, false
 		}
+		return at(next)
+	}
+	// Active: follow the run of windows that cover u, touch or overlap, in
+	// the order of their starts, to its end.
+	end := u
+	if s.from <= u && u < s.to {
+		end = s.to
+	}
+	for d := s.firstDay(day); ; d++ {
 		next, ok := s.nextMatch(d, math.MaxInt64)
 		if !ok {
-			return at(end)
+			break
 		}
-		start, e := s.window(next)
+		d = next
+		start, e := s.window(&n, next)
 		if start > end {
-			return at(end)
+			break // and so do all later windows
 		}
-		end, d = max(end, e), next
+		if start >= e {
+			continue // empty
+		}
+		if next > day+maxRunDays {
+			return time.Time{}, false
+		}
+		end = max(end, e)
 	}
+	return at(end)
 }
 
-// RRule returns the rrule-go rules whose occurrences, together with
-// date_from's own, are the starts of the profile's windows: the reference
-// the fast path is tested against; nil for a profile that does not repeat.
-// It is one rule, except for a year form whose day is WEEK_DAY or DAY_OFF,
-// which takes one rule per listed month, because BYSETPOS counts within a
-// rule's whole period (a year) and an rrule-go Set holds a single rule.
+// RRule returns the rrule-go rules whose occurrences are the days and
+// wall-clock starts of the profile's repetitions, those after date_from's
+// day: the equivalent of the compiled rule in rrule-go's terms; nil for a
+// profile that does not repeat. It is one rule, except for a year form
+// whose day is WEEK_DAY or DAY_OFF, which takes one rule per listed month,
+// because BYSETPOS counts within a rule's whole period (a year) and an
+// rrule-go Set holds a single rule.
 //
 // The rules' times are wall-clock times of the schedule's zone labelled UTC
 // ("floating" times, RFC 5545 3.3.5), so that daylight saving changes do not
 // disturb rrule-go's arithmetic; turn an occurrence into an instant with
-// Resolve. date_from's occurrence is the rules' DTSTART, which rrule-go
-// yields only when the rule selects its day: the first window counts
-// either way.
+// Resolve, and add the window's wall-clock length for its end. date_from's
+// own window, [date_from, date_to) as instants, is not an occurrence of the
+// rules: it is the rules' DTSTART, which rrule-go yields only when the rule
+// selects its day, at its wall-clock reading, which differs from date_from
+// when date_from lies in the second pass of a repeated hour.
 func (s *Schedule) RRule() []*rrule.RRule { return s.rule }
 
 var rruleWeekdays = [7]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}

@@ -56,8 +56,8 @@ const (
 // Our own rules, beyond the vendor's messages: each makes evaluation
 // meaningless or unbounded, so such a profile is refused too.
 const (
-	// ErrDateOrder: date_to is not after date_from (for all-day profiles:
-	// date_to falls on a day before date_from's).
+	// ErrDateOrder: date_to is not after date_from, as instants (for
+	// all-day profiles: date_to falls on a day before date_from's).
 	ErrDateOrder Message = "time_options.date_to must be after date_from"
 	// ErrDateRange: a date is outside 1970-01-01..2199-12-31.
 	ErrDateRange Message = "date out of range: must be unix seconds between 1970 and 2199"
@@ -70,8 +70,10 @@ const (
 	// MaxRepeatWindowDays days.
 	ErrWindowTooLong Message = "time window of a repeating profile is longer than 31 days"
 	// ErrNeverRepeats: the repeat options never match a date after
-	// date_from within the search horizon (for example day 31 of every
-	// twelfth month, starting in a February).
+	// date_from's day within the search horizon (for example day 31 of
+	// every twelfth month, starting in a February), whatever repeat_end
+	// says. Options that do match, but only after repeat_end's day, are
+	// accepted: such a profile is its first window alone.
 	ErrNeverRepeats Message = "repeat options never match a date"
 )
 
