@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 )
 
@@ -39,6 +40,7 @@ const (
 // or several): the series, the last timestamp and the entry count live in
 // the store and are read and written inside each transaction.
 type Directory struct {
+	journal       *journal.Journal
 	st            store.Store
 	reg           *registry
 	model         Model
@@ -65,6 +67,12 @@ func WithMaxPerRequest(n int) Option { return func(d *Directory) { d.maxPerReque
 // WithSeriesGenerator replaces the random series of a new directory (for
 // tests and reproducible examples).
 func WithSeriesGenerator(f func() string) Option { return func(d *Directory) { d.newSeries = f } }
+
+// WithJournal records every committed create, update and delete in j, as
+// one journal.Directory event per request, written in the request's own
+// transaction: one item per entry, with its uuid and "ok" or its first
+// error code. Event.Source comes from the context (journal.WithSource).
+func WithJournal(j *journal.Journal) Option { return func(d *Directory) { d.journal = j } }
 
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(d *Directory) { d.log = l } }
@@ -319,7 +327,7 @@ func (d *Directory) apply(rec *record, values map[string]any) {
 // change runs a batch of entry changes in one transaction. each gets the
 // decoded entry (nil with err set for one that is not an object) and
 // returns its result.
-func (d *Directory) change(ctx context.Context, users []json.RawMessage, each func(tx store.Tx, m *meta, in *input) (EntryResult, error)) (ChangeResult, error) {
+func (d *Directory) change(ctx context.Context, action string, users []json.RawMessage, each func(tx store.Tx, m *meta, in *input) (EntryResult, error)) (ChangeResult, error) {
 	if err := d.checkRequest(len(users)); err != nil {
 		return ChangeResult{}, err
 	}
@@ -332,6 +340,7 @@ func (d *Directory) change(ctx context.Context, users []json.RawMessage, each fu
 		inputs[i] = in
 	}
 	var res ChangeResult
+	var events []journal.Event
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx)
 		if err != nil {
@@ -349,12 +358,39 @@ func (d *Directory) change(ctx context.Context, users []json.RawMessage, each fu
 			return &RequestError{Code: CodeDataTooBig, Param: "users", Err: ErrFull,
 				Description: fmt.Sprintf("%d entries would exceed the capacity of %d", m.live, d.capacity)}
 		}
+		if events, err = d.record(ctx, tx, action, res); err != nil {
+			return err
+		}
 		return writeMeta(tx, m)
 	})
 	if err != nil {
 		return ChangeResult{}, err
 	}
+	d.afterCommit(events)
 	return res, nil
+}
+
+// record writes a request's journal event in its transaction.
+func (d *Directory) record(ctx context.Context, tx store.Tx, action string, res ChangeResult) ([]journal.Event, error) {
+	if d.journal == nil {
+		return nil, nil
+	}
+	ev := journal.Event{Kind: journal.Directory, Source: journal.SourceFrom(ctx), Name: action, Entity: "directory",
+		Items: make([]journal.Item, len(res.Users))}
+	for i, u := range res.Users {
+		outcome := "ok"
+		if len(u.Errors) > 0 {
+			outcome = string(u.Errors[0].Code)
+		}
+		ev.Items[i] = journal.Item{LinkID: u.UUID, Outcome: outcome}
+	}
+	return d.journal.AppendTx(tx, ev)
+}
+
+func (d *Directory) afterCommit(events []journal.Event) {
+	if d.journal != nil {
+		d.journal.AfterCommit(events)
+	}
 }
 
 // Unwrap returns the cause, so that errors.Is(err, ErrFull) works.
@@ -364,7 +400,8 @@ func failed(uuid string, errs ...EntryError) EntryResult {
 	return EntryResult{UUID: uuid, Errors: errs}
 }
 
-// Create adds entries. An entry without a uuid gets a new one; an entry
+// Create adds entries. An entry without a uuid gets a new one; a malformed
+// uuid is EDIR_FIELD_VALUE_ERROR on the field uuid; an entry
 // whose uuid exists is EDIR_UUID_ALREADY_EXISTS unless force, which
 // overwrites it and resets the fields it does not send to their defaults.
 // A tombstone's uuid may be reused. An entry with any field error (unknown,
@@ -372,12 +409,14 @@ func failed(uuid string, errs ...EntryError) EntryResult {
 // errors. A create that would take the directory past its capacity fails
 // whole with a RequestError wrapping ErrFull.
 func (d *Directory) Create(ctx context.Context, users []json.RawMessage, force bool) (ChangeResult, error) {
-	return d.change(ctx, users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
+	return d.change(ctx, "create", users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
 		given := in.uuid
 		key, ok := parseUUID(in.uuid)
 		switch {
 		case in.hasUUID && !ok:
-			return failed(given, EntryError{Code: UUIDInvalidFormat}), nil
+			// A malformed uuid is a bad field value on create, as on 2N
+			// devices (get, update and delete answer UUIDInvalidFormat).
+			return failed(given, append([]EntryError{{Code: FieldValueError, Field: "uuid"}}, in.errs...)...), nil
 		case len(in.errs) > 0:
 			return failed(given, in.errs...), nil // no uuid is made for an entry not created
 		case !in.hasUUID:
@@ -408,7 +447,7 @@ func (d *Directory) Create(ctx context.Context, users []json.RawMessage, force b
 // (EDIR_UUID_DOES_NOT_EXIST; a tombstone does not); deleted and timestamp
 // are ignored. An entry with any field error is not updated.
 func (d *Directory) Update(ctx context.Context, users []json.RawMessage) (ChangeResult, error) {
-	return d.change(ctx, users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
+	return d.change(ctx, "update", users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
 		key, ok := parseUUID(in.uuid)
 		switch {
 		case !in.hasUUID:
@@ -449,6 +488,7 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 		}
 	}
 	var res ChangeResult
+	var events []journal.Event
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx)
 		if err != nil {
@@ -493,11 +533,15 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 			m.live--
 			res.Users = append(res.Users, EntryResult{UUID: given, Timestamp: tomb.Timestamp})
 		}
+		if events, err = d.record(ctx, tx, "delete", res); err != nil {
+			return err
+		}
 		return writeMeta(tx, m)
 	})
 	if err != nil {
 		return ChangeResult{}, err
 	}
+	d.afterCommit(events)
 	return res, nil
 }
 
