@@ -266,7 +266,9 @@ func (r *registry) encodeNode(buf *bytes.Buffer, n *node, rec *record, m Model, 
 		case f.path == "uuid":
 			v = rec.UUID
 		case f.path == "deleted":
-			if !rec.Deleted && !sel.all {
+			// A tombstone says so; a live entry says deleted:false when
+			// all fields or "deleted" itself are asked for.
+			if !rec.Deleted && !sel.all && !(sel.custom && sel.wants(f, rec)) {
 				return false
 			}
 			v = rec.Deleted

@@ -64,3 +64,22 @@ func TestMalformedUUIDCodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, directory.UUIDInvalidFormat, res.Users[0].Errors[0].Code)
 }
+
+// A field named in fields is always returned: deleted:false of a live
+// entry too.
+func TestNamedDeletedFieldIsReturned(t *testing.T) {
+	ctx := context.Background()
+	d := open(t)
+	res, err := d.Create(ctx, raws(t, `[{"name":"Ada"}]`), false)
+	require.NoError(t, err)
+	id := res.Users[0].UUID
+	got, err := d.Get(ctx, []string{id}, []string{"deleted"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"uuid":"`+id+`","deleted":false,"timestamp":1}`, string(got.Users[0]))
+	q, err := d.Query(ctx, res.Series, 0, []string{"deleted", "name"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"uuid":"`+id+`","deleted":false,"name":"Ada","timestamp":1}`, string(q.Users[0]))
+	got, err = d.Get(ctx, []string{id}, []string{"name"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"uuid":"`+id+`","name":"Ada","timestamp":1}`, string(got.Users[0]), "not asked for, not there")
+}
