@@ -132,10 +132,11 @@ func (e *RequestError) Error() string {
 
 // The 2N codes of RequestError.
 const (
-	CodeMissingParameter = 11
-	CodeInvalidParameter = 12
-	CodeDataTooBig       = 13
-	CodeProcessingError  = 14
+	CodeMissingParameter   = 11
+	CodeInvalidParameter   = 12
+	CodeDataTooBig         = 13
+	CodeProcessingError    = 14
+	CodeParameterCollision = 17 // two parameters that exclude each other
 )
 
 // ErrFull is wrapped by the RequestError of a create that would take the
@@ -480,7 +481,7 @@ func (d *Directory) Update(ctx context.Context, users []json.RawMessage) (Change
 // uuids must be empty; otherwise each uuid gets a result.
 func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (ChangeResult, error) {
 	if owner != "" && len(uuids) > 0 {
-		return ChangeResult{}, &RequestError{Code: CodeInvalidParameter, Param: "owner", Description: "give users or owner, not both"}
+		return ChangeResult{}, &RequestError{Code: CodeParameterCollision, Param: "owner", Description: "give users or owner, not both"}
 	}
 	if owner == "" {
 		if err := d.checkRequest(len(uuids)); err != nil {

@@ -145,7 +145,7 @@ func TestDirectoryErrors(t *testing.T) {
 		{"PUT", "/api/dir/update", `[]`, admin, `{"code":12,"param":"body","description":"invalid parameter value"}`},
 		{"PUT", "/api/dir/delete", `{"users":[{"uuid":5}]}`, admin, `{"code":12,"param":"users[0].uuid","description":"invalid parameter value"}`},
 		{"PUT", "/api/dir/delete", `{"users":[{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF"}],"owner":"x"}`, admin,
-			`{"code":12,"param":"owner","description":"give users or owner, not both"}`},
+			`{"code":17,"param":"owner","description":"give users or owner, not both"}`},
 		{"POST", "/api/dir/query", `{"iterator":{"timestamp":"x"}}`, admin, `{"code":12,"param":"iterator.timestamp","description":"invalid parameter value"}`},
 		{"POST", "/api/dir/query", `{"fields":"name"}`, admin, `{"code":12,"param":"fields","description":"invalid parameter value"}`},
 		{"PUT", "/api/dir/create?force=2", `{"users":[{}]}`, admin, `{"code":12,"param":"force","description":"invalid parameter value"}`},
