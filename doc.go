@@ -49,13 +49,15 @@
 //
 // # Rules that hold in every package
 //
-// A batch returns one result per input item, in input order, and runs in
-// one store transaction: either all of its accepted items are durable or
-// none is. Validation happens before anything is written. Domain errors are
-// values to test with errors.Is and errors.As; vendor messages and codes are
-// typed constants spelled as the vendor spells them. Everything that comes
-// from outside is bounded: body size, list length, string length, image
-// pixels, recurrence expansion. Calls that can block take a
-// context.Context first; logging goes through log/slog; there is no global
-// state.
+// A batch answers every input item, in input order, with one result, which
+// may be followed by warnings (success true, such as a user's
+// bound_identifier_doesnt_exist for a card that does not exist yet), as the
+// vendor's panels do; it runs in one store transaction: either all of its
+// accepted items are durable or none is. Validation happens before anything
+// is written. Domain errors are values to test with errors.Is and
+// errors.As; vendor messages and codes are typed constants spelled as the
+// vendor spells them. Everything that comes from outside is bounded: body
+// size, list length, string length, image pixels, recurrence expansion.
+// Calls that can block take a context.Context first; logging goes through
+// log/slog; there is no global state.
 package lintel

@@ -2,15 +2,35 @@
 // directory API, on a file store in a local folder by default.
 //
 //	go run ./examples/server                      # 127.0.0.1:8080, data in ./lintel-data
-//	go run ./examples/server -admin-password s3cret -zone Europe/Prague
-//	go run ./examples/server -memory -addr 127.0.0.1:9000
+//	go run ./examples/server -admin-password-file admin.txt -zone Europe/Prague
+//	go run ./examples/server -tls-self-signed -metrics-addr 127.0.0.1:9090
+//	go run ./examples/server -memory -addr 127.0.0.1:9000 -face=false -max-identifiers 1000
 //	go run ./examples/server -postgres postgres://lintel@db/lintel  # several servers, one database
+//	go run ./examples/server -h                   # every flag
 //
-// On the first start without -admin-password (or LINTEL_ADMIN_PASSWORD) it
-// makes a password for the account "admin", prints it once and keeps only
-// its hashes. With a password given, the admin account is set to it at every
-// start. -manager-password (or LINTEL_MANAGER_PASSWORD) sets the account
+// The data folder (-data, ./lintel-data by default) is relative to the
+// working directory; the server prints its absolute path. Data there
+// outlives the process; with -memory nothing does.
+//
+// The server binds its address first, so a start that fails for a taken
+// port writes nothing. Then, on the first start without an admin password,
+// it makes one for the account "admin", keeps only its hashes, and prints
+// it once the server is serving. -admin-password-file FILE (or
+// -admin-password, or LINTEL_ADMIN_PASSWORD[_FILE]) sets the admin
+// password at that start, and it stays set for later starts without it:
+// that is also how to replace a lost one. -manager-password-file (or
+// -manager-password, LINTEL_MANAGER_PASSWORD[_FILE]) sets the account
 // "manager", which may read and ask for decisions but not change data.
+// Prefer the -file flags: a command line is visible to every local user.
+//
+// -tls-cert and -tls-key serve HTTPS with a given certificate;
+// -tls-self-signed makes an ECDSA P-256 certificate for localhost,
+// 127.0.0.1, ::1 and the host of -addr on the first start and keeps it in
+// the data folder. GET /healthz answers 200 while the process runs, and
+// GET /readyz 200 while the store answers a read within two seconds (503
+// otherwise). -metrics-addr serves Prometheus metrics on another address.
+// The capability and limit flags (-face, -max-identifiers, -max-batch,
+// -dir-capacity, -max-body, ...) make the server behave like a given panel.
 //
 // SIGINT or SIGTERM stops it gracefully: it stops accepting connections,
 // lets the requests in progress finish (up to 30 seconds), then closes the
@@ -26,6 +46,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,53 +69,87 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	context.AfterFunc(ctx, stop) // after the first signal, a second one kills
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	var usage usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &usage):
+		fmt.Fprintf(os.Stderr, "server: %v\n(server -h lists the flags)\n", err)
+		stop()
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "server:", err)
+		stop()
 		os.Exit(1)
 	}
 }
 
+// readyTimeout bounds the store read of /readyz.
+const readyTimeout = 2 * time.Second
+
 // run is the whole server; it returns when ctx ends (after a graceful
-// shutdown) or on an error.
+// shutdown) or on an error. It prints the usage for -h and returns
+// flag.ErrHelp; a mistake on the command line is a usageError.
 func run(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) (err error) {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	data := fs.String("data", "./lintel-data", "folder of the file store")
-	inMemory := fs.Bool("memory", false, "keep everything in memory (lost at exit) instead of -data")
-	pgURL := fs.String("postgres", "", "keep the data in this PostgreSQL database instead of -data (also LINTEL_POSTGRES_URL)")
-	adminPassword := fs.String("admin-password", "", "set the password of the account admin (also LINTEL_ADMIN_PASSWORD)")
-	managerPassword := fs.String("manager-password", "", "set the password of the read-only account manager (also LINTEL_MANAGER_PASSWORD)")
-	zone := fs.String("zone", "UTC", "the panel's time zone, in which time profiles are read")
-	if err := fs.Parse(args); err != nil {
+	c, err := parseFlags(args, stdout, getenv)
+	if err != nil {
 		return err
 	}
-	if *adminPassword == "" {
-		*adminPassword = getenv("LINTEL_ADMIN_PASSWORD")
-	}
-	if *managerPassword == "" {
-		*managerPassword = getenv("LINTEL_MANAGER_PASSWORD")
-	}
-	if *pgURL == "" {
-		*pgURL = getenv("LINTEL_POSTGRES_URL")
-	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	loc, err := time.LoadLocation(*zone)
+	loc, err := time.LoadLocation(c.zone)
 	if err != nil {
-		return fmt.Errorf("-zone: %w", err)
+		return usageError{fmt.Errorf("-zone: %w", err)}
+	}
+	for _, s := range []secret{c.admin, c.manager} {
+		if s.from == "-admin-password" || s.from == "-manager-password" {
+			log.Warn(s.from+" is visible to every local user in the process list; "+s.from+"-file is not", "flag", s.from)
+		}
 	}
 
-	st, where, err := openStore(ctx, *inMemory, *pgURL, *data)
+	// Bind first: a start that fails here has written nothing, so a
+	// first start that fails leaves the first-start password to the next.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("-addr: %w (is another server running there? choose another address with -addr)", err)
+	}
+	defer ln.Close()
+	var m *metrics
+	var metricsLn net.Listener
+	if c.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", c.metricsAddr); err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		defer metricsLn.Close()
+		m = newMetrics()
+	}
+
+	dataDir, err := filepath.Abs(c.data)
+	if err != nil {
+		return fmt.Errorf("-data: %w", err)
+	}
+	st, where, err := openStore(ctx, c, dataDir, stdout)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, st.Close()) }()
-
-	svc, err := access.New(ctx, st, access.WithLocation(loc), access.WithLogger(log))
+	if m != nil {
+		st = m.timeStore(st)
+	}
+	if c.inMemory {
+		dataDir = "" // -memory keeps nothing on disk, a certificate neither
+	}
+	tlsConfig, tlsNote, err := setupTLS(c, dataDir, time.Now())
 	if err != nil {
 		return err
 	}
-	dir, err := directory.Open(ctx, st, directory.WithLogger(log))
+
+	svc, err := access.New(ctx, st, access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
+		access.WithCapabilities(access.Capabilities{FaceID: c.faceID, MaxIdentifiers: c.maxIdentifiers, MaxFaceIdentifiers: c.maxFaceIdentifiers}))
+	if err != nil {
+		return err
+	}
+	dir, err := directory.Open(ctx, st, directory.WithLogger(log), directory.WithCapacity(c.dirCapacity),
+		directory.WithMaxPerRequest(c.dirMaxPerRequest), directory.WithModel(dirModels[c.dirModel]()))
 	if err != nil {
 		return err
 	}
@@ -102,87 +157,174 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err != nil {
 		return err
 	}
-	if err := ensureAdmin(ctx, accounts, *adminPassword, stdout); err != nil {
+	made, existed, err := ensureAdmin(ctx, accounts, c.admin.password)
+	if err != nil {
 		return err
 	}
-	if *managerPassword != "" {
-		if err := accounts.Set(ctx, "manager", httpadapter.Manager, *managerPassword); err != nil {
+	if c.manager.password != "" {
+		if err := accounts.Set(ctx, "manager", httpadapter.Manager, c.manager.password); err != nil {
 			return err
 		}
 	}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Accounts: accounts, Logger: log,
+		Limits: httpadapter.Limits{MaxBodyBytes: int64(c.maxBody), MaxListItems: c.maxListItems}})
+	handler = withHealth(st, log, readyTimeout, handler)
+	if m != nil {
+		handler = m.instrument(handler)
 	}
 	srv := &http.Server{
-		Handler:           httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Accounts: accounts, Logger: log}),
+		Handler:           handler,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second, // a 16 MiB batch on a slow link
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "lintel: listening on http://%s, %s\n", ln.Addr(), where)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
+	if m != nil {
+		msrv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		servers = append(servers, msrv)
+		go func() { served <- msrv.Serve(metricsLn) }()
+	}
+
+	// Serving: only now show what a failed start must not have used up.
+	if tlsNote != "" {
+		fmt.Fprintln(stdout, "lintel:", tlsNote)
+	}
+	switch {
+	case made != "":
+		fmt.Fprintf(stdout, "lintel: first start: user admin, password %s (shown once; only its hashes are kept)\n", made)
+		fmt.Fprintln(stdout, "lintel: to replace it later, start once with -admin-password-file FILE; the new password is kept")
+	case existed && c.admin.password == "":
+		fmt.Fprintln(stdout, "lintel: account admin: its password was shown on the first start; to replace a lost one, start once with -admin-password-file FILE")
+	}
+	if m != nil {
+		fmt.Fprintf(stdout, "lintel: metrics on http://%s/metrics\n", metricsLn.Addr())
+	}
+	fmt.Fprintf(stdout, "lintel: listening on %s://%s, %s\n", scheme, ln.Addr(), where)
+
 	select {
-	case err := <-served:
-		return err
+	case err = <-served: // a server failed: stop the other one too
 	case <-ctx.Done():
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if serr := s.Shutdown(shutdown); serr != nil {
+			return errors.Join(err, fmt.Errorf("shutdown: %w", serr))
+		}
 	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+	if err != nil {
 		return err
+	}
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout, "lintel: stopped")
 	return nil
 }
 
-func openStore(ctx context.Context, inMemory bool, pgURL, data string) (store.Store, string, error) {
+// openStore opens the store the flags name, and says where the data is.
+// A file store is the file lintel.db in dataDir.
+func openStore(ctx context.Context, c config, dataDir string, stdout io.Writer) (store.Store, string, error) {
 	switch {
-	case inMemory:
-		return memory.New(), "data in memory", nil
-	case pgURL != "":
-		st, err := postgres.Open(ctx, pgURL, nil)
+	case c.inMemory:
+		return memory.New(), "data in memory (lost at exit)", nil
+	case c.pgURL != "":
+		st, err := postgres.Open(ctx, c.pgURL, nil)
 		if err != nil {
 			return nil, "", err
 		}
 		return st, "data in PostgreSQL", nil
 	}
-	if err := os.MkdirAll(data, 0o700); err != nil {
-		return nil, "", err
+	path := filepath.Join(dataDir, "lintel.db")
+	_, statErr := os.Stat(path)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("-data: %w", err)
 	}
-	path := filepath.Join(data, "lintel.db")
 	st, err := file.Open(path, nil)
+	if errors.Is(err, file.ErrLocked) {
+		return nil, "", fmt.Errorf("another server holds the data folder %s (%s stays locked while a server has it open): stop that server, or give this one another -data", dataDir, path)
+	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("-data: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		fmt.Fprintf(stdout, "lintel: new data folder %s: the data kept there outlives the server\n", dataDir)
 	}
 	return st, "data in " + path, nil
 }
 
 // ensureAdmin sets the admin password when one is given, and makes one on
-// a first start without it.
-func ensureAdmin(ctx context.Context, accounts *httpadapter.StoreAccounts, password string, stdout io.Writer) error {
-	if password != "" {
-		return accounts.Set(ctx, "admin", httpadapter.Admin, password)
+// a first start without it: made is that password, to be shown once.
+// existed reports whether any account was there before.
+func ensureAdmin(ctx context.Context, accounts *httpadapter.StoreAccounts, password string) (made string, existed bool, err error) {
+	if existed, err = accounts.Exists(ctx); err != nil {
+		return "", false, err
 	}
-	exists, err := accounts.Exists(ctx)
-	if err != nil || exists {
-		return err
+	if password != "" {
+		return "", existed, accounts.Set(ctx, "admin", httpadapter.Admin, password)
+	}
+	if existed {
+		return "", true, nil
 	}
 	raw := make([]byte, 12)
-	if _, err := rand.Read(raw); err != nil {
+	_, _ = rand.Read(raw) // never fails (crypto/rand)
+	made = base64.RawURLEncoding.EncodeToString(raw)
+	return made, false, accounts.Set(ctx, "admin", httpadapter.Admin, made)
+}
+
+// withHealth answers GET /healthz (the process is up) and GET /readyz (the
+// store answers a read within timeout) before next sees a request.
+func withHealth(st store.Store, log *slog.Logger, timeout time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path == "/readyz" {
+			if err := storeReady(r.Context(), st, timeout); err != nil {
+				log.WarnContext(r.Context(), "not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = io.WriteString(w, "store unavailable\n")
+				return
+			}
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+}
+
+// storeReady runs an empty read transaction, and gives up after timeout
+// even if the store does not heed its context.
+func storeReady(ctx context.Context, st store.Store, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- st.View(ctx, func(store.Tx) error { return nil }) }()
+	select {
+	case err := <-done:
 		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	password = base64.RawURLEncoding.EncodeToString(raw)
-	if err := accounts.Set(ctx, "admin", httpadapter.Admin, password); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "lintel: first start: user admin, password %s (shown once; only its hashes are kept)\n", password)
-	return nil
 }

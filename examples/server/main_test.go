@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,69 +41,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// server is the built server running as a process on a free loopback port.
-type server struct {
-	cmd      *exec.Cmd
-	addr     string
-	password string // printed on a first start without one
-	out      *bufio.Reader
-}
-
-// startServer starts the built server on data and waits until it listens.
-// The test's cleanup kills it if it still runs.
-func startServer(t *testing.T, data string, args ...string) *server {
-	t.Helper()
-	cmd := exec.Command(serverBin, append([]string{"-addr", "127.0.0.1:0", "-data", data}, args...)...)
-	cmd.Env = cleanEnv()
-	cmd.Stderr = os.Stderr
-	pipe, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	s := &server{cmd: cmd, out: bufio.NewReader(pipe)}
-	for {
-		line, err := s.out.ReadString('\n')
-		require.NoError(t, err, "the server stopped before listening")
-		if m := regexp.MustCompile(`password (\S+) \(shown once`).FindStringSubmatch(line); m != nil {
-			s.password = m[1]
-		}
-		if m := regexp.MustCompile(`listening on http://(\S+),`).FindStringSubmatch(line); m != nil {
-			s.addr = m[1]
-			return s
-		}
-	}
-}
-
-// drain discards the server's log, so that a chatty run never fills the
-// pipe.
-func (s *server) drain() { go func() { _, _ = io.Copy(io.Discard, s.out) }() }
-
-// cleanEnv is the test's environment without LINTEL_* settings, so that
-// the server under test uses the file store and no preset password.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LINTEL_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-func login(t *testing.T, addr, user, password string) (int, string) {
-	t.Helper()
-	res, err := http.Get("http://" + addr + "/api/v1/login?username=" + user + "&password=" + md5hex(password))
-	require.NoError(t, err)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	token := regexp.MustCompile(`"token":"([0-9a-f]+)"`).FindStringSubmatch(string(body))
-	if token == nil {
-		return res.StatusCode, ""
-	}
-	return res.StatusCode, token[1]
 }
 
 // TestREADMEWalkthrough runs the README's walk-through block with bash and
@@ -138,10 +74,12 @@ func TestREADMEWalkthrough(t *testing.T) {
 	}
 	uuid := `[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}`
 	want := []string{
+		// One user, two results: the user's own, then a warning (success
+		// true) for the card it names that does not exist yet.
 		`^\{"result":\[\{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","success":true,"extended_info":"created","has_dublicates":false\},` +
 			`\{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","success":true,"extended_info":"bound_identifier_doesnt_exist","has_dublicates":false\}\]\}$`,
 		`^\{"result":\[\{"link_id":"eae44848-5e81-4861-8e63-861d9bd4ebb3","success":true,"extended_info":"created"\}\]\}$`,
-		`^\{"allow":true,"reason":"granted","link_id":"eae44848-5e81-4861-8e63-861d9bd4ebb3","passes_left":-1\}$`,
+		`^\{"allow":true,"reason":"granted","link_id":"eae44848-5e81-4861-8e63-861d9bd4ebb3","passes_left":-1(,"dry_run":false)?\}$`,
 		`^\{"result":\[\{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","success":true,"extended_info":"deleted"\}\]\}$`,
 		`^\{"success":true,"result":\{"series":"\d+","users":\[\{"uuid":"` + uuid + `","timestamp":1\}\]\}\}$`,
 		`^\{"success":true,"result":\{"series":"\d+","users":\[\{"uuid":"` + uuid + `","name":"Ada","timestamp":1\}\]\}\}$`,
@@ -154,11 +92,13 @@ func TestREADMEWalkthrough(t *testing.T) {
 
 // TestFirstStartAndGracefulStop: without a password the first start prints
 // one, which works; a batch in flight when SIGTERM comes is finished and
-// answered, and it and the account are there after a restart.
+// answered, and it and the account are there after a restart, which
+// prints no password but says how to replace a lost one.
 func TestFirstStartAndGracefulStop(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data, "-manager-password", "reader")
 	require.NotEmpty(t, s.password, "the first start prints a password")
+	assert.Contains(t, s.printed(), "-admin-password-file", "and how to replace it")
 	status, token := login(t, s.addr, "admin", s.password)
 	require.Equal(t, 200, status)
 	status, _ = login(t, s.addr, "manager", "reader")
@@ -194,15 +134,12 @@ func TestFirstStartAndGracefulStop(t *testing.T) {
 	s = startServer(t, data)
 	s.drain()
 	assert.Empty(t, s.password, "the password is printed only once")
+	assert.Contains(t, s.printed(), "to replace a lost one, start once with -admin-password-file FILE")
+	assert.NotContains(t, s.printed(), "new data folder")
 	status, token = login(t, s.addr, "admin", password)
 	require.Equal(t, 200, status, "the account survived the restart")
-	req, err := http.NewRequest("GET", "http://"+s.addr+"/api/v1/access/users/link/00000000-0000-4000-8000-000000001999", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
-	assert.Equal(t, 200, res.StatusCode, "the last user of the batch is on disk")
+	status, _ = call(t, "GET", s.url+"/api/v1/access/users/link/00000000-0000-4000-8000-000000001999", token, "")
+	assert.Equal(t, 200, status, "the last user of the batch is on disk")
 }
 
 func TestRunFlags(t *testing.T) {
@@ -212,11 +149,11 @@ func TestRunFlags(t *testing.T) {
 	assert.Error(t, run(context.Background(), []string{"-nonsense"}, &out, noEnv))
 	assert.Error(t, run(context.Background(), []string{"-memory", "-addr", "256.0.0.1:1"}, &out, noEnv))
 
+	env := map[string]string{"LINTEL_ADMIN_PASSWORD": "from-env", "LINTEL_MANAGER_PASSWORD": "reader"}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	lines := &lockedBuffer{}
 	done := make(chan error, 1)
-	env := map[string]string{"LINTEL_ADMIN_PASSWORD": "from-env", "LINTEL_MANAGER_PASSWORD": "reader"}
 	go func() {
 		done <- run(ctx, []string{"-memory", "-addr", "127.0.0.1:0"}, lines, func(k string) string { return env[k] })
 	}()
@@ -235,25 +172,7 @@ func TestRunFlags(t *testing.T) {
 	assert.Contains(t, all, "lintel: stopped")
 	assert.NotContains(t, all, "shown once", "a password from the environment is not printed")
 	assert.NotContains(t, all, "from-env")
-}
-
-// lockedBuffer is a bytes.Buffer that a server's goroutines may write
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	assert.NotContains(t, all, "visible to every local user", "only a password on the command line is warned about")
 }
 
 // TestPostgresFlag starts the server on the PostgreSQL database of
