@@ -24,7 +24,8 @@
 // factor to at most Config.DetectSize pixels on their longest side
 // (default 480) first, so detection time does not depend on the camera's
 // resolution; the price is that in a large photo the smallest face found
-// grows with the factor (180 pixels in a 4032x3024 photo). See
-// cascade/NOTICE for the cascade's licences: pico's own conditions may
-// matter to a commercial product, which can plug another Detector.
+// grows with the factor (180 pixels in a 4032x3024 photo). The cascade is
+// under pigo's and pico's MIT licences (pico's since 2016), which allow
+// commercial use; cascade/NOTICE holds both notices, to ship with a
+// program built with this package.
 package face
