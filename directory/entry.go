@@ -190,7 +190,10 @@ func knownPath(r *registry, path string) bool {
 
 // hasPath reports whether the model has the field (or group) at path.
 func (m Model) hasPath(path string) bool {
-	top, _, _ := strings.Cut(strings.SplitN(path, "[", 2)[0], ".")
+	top := path
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		top = path[:i]
+	}
 	return !slices.Contains(m.Without, top)
 }
 
@@ -277,8 +280,7 @@ func (r *registry) encodeNode(buf *bytes.Buffer, n *node, rec *record, m Model, 
 		default:
 			v = rec.value(f)
 		}
-		b, _ := json.Marshal(v)
-		buf.Write(b)
+		writeJSONValue(buf, v)
 		return true
 	case n.elems != nil:
 		if !r.anySelected(n, rec, m, sel) {
@@ -292,8 +294,7 @@ func (r *registry) encodeNode(buf *bytes.Buffer, n *node, rec *record, m Model, 
 			switch {
 			case r.encodeNode(buf, e, rec, m, sel):
 			case e.leaf != nil: // a position of a scalar array keeps its value
-				b, _ := json.Marshal(rec.value(e.leaf))
-				buf.Write(b)
+				writeJSONValue(buf, rec.value(e.leaf))
 			default:
 				buf.WriteString("{}")
 			}
@@ -311,8 +312,7 @@ func (r *registry) encodeNode(buf *bytes.Buffer, n *node, rec *record, m Model, 
 		if !first {
 			buf.WriteByte(',')
 		}
-		b, _ := json.Marshal(c.name)
-		buf.Write(b)
+		writeJSONValue(buf, c.name)
 		buf.WriteByte(':')
 		if c.name == "timestamp" && n == r.root {
 			fmt.Fprintf(buf, "%d", rec.Timestamp)
@@ -331,10 +331,49 @@ func (r *registry) anySelected(n *node, rec *record, m Model, sel selection) boo
 	if n.leaf != nil {
 		return m.hasPath(n.leaf.path) && sel.wants(n.leaf, rec)
 	}
-	for _, c := range append(slices.Clip(n.children), n.elems...) {
+	for _, c := range n.children {
+		if r.anySelected(c, rec, m, sel) {
+			return true
+		}
+	}
+	for _, c := range n.elems {
 		if r.anySelected(c, rec, m, sel) {
 			return true
 		}
 	}
 	return false
+}
+
+// writeJSONValue writes v as encoding/json would: strings of plain
+// printable ASCII (no quote, backslash or HTML character) and booleans
+// directly, anything else through json.Marshal.
+func writeJSONValue(buf *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			buf.WriteString("true")
+		} else {
+			buf.WriteString("false")
+		}
+		return
+	case string:
+		if plainJSONString(v) {
+			buf.WriteByte('"')
+			buf.WriteString(v)
+			buf.WriteByte('"')
+			return
+		}
+	}
+	b, _ := json.Marshal(v)
+	buf.Write(b)
+}
+
+func plainJSONString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
