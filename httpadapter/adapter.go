@@ -26,11 +26,33 @@ type Limits struct {
 	MaxListItems int
 	// TokenTTL is the life of a panel API token; default 2 hours.
 	TokenTTL time.Duration
-	// LoginFailures failed logins of one user name, or from one client
-	// address, within LoginWindow throttle further attempts; defaults 5
-	// and 15 minutes.
-	LoginFailures int
-	LoginWindow   time.Duration
+	// LoginFailures, LoginAddressFailures and LoginUserFailures bound
+	// the failed logins (the panel's login, HTTP Basic and HTTP Digest
+	// together) within LoginWindow, in a sliding window:
+	//
+	//   - LoginFailures (default 5) of one user name from one client
+	//     address (IPv6 per /64). Only that pair is refused then, until
+	//     its oldest failure leaves the window: the user from another
+	//     address, and other users from that address, are not.
+	//   - LoginAddressFailures (default 4 × LoginFailures) from one client
+	//     address, over all user names.
+	//   - LoginUserFailures (default 4 × LoginFailures) of one user name
+	//     from the addresses that have not logged in as that user in the
+	//     last 30 days (the throttle remembers the last 8 addresses of a
+	//     user, in this process). A guess from many addresses is slowed
+	//     to that many password checks per window; the user at a known
+	//     address is never refused for it, at a new address it may wait.
+	//
+	// LoginWindow defaults to 15 minutes. An attempt under a bound that
+	// is reached is refused, before its password is checked, with 429 and
+	// Retry-After (the 2N API: code 18). A right password clears the
+	// pair's failures, not the others. Attempts being checked count as failures
+	// until they are found right, so concurrent guesses run no more
+	// checks than the bounds allow.
+	LoginFailures        int
+	LoginAddressFailures int
+	LoginUserFailures    int
+	LoginWindow          time.Duration
 	// NonceTTL is the life of an HTTP Digest nonce; default 5 minutes.
 	NonceTTL time.Duration
 }
@@ -62,6 +84,14 @@ type Config struct {
 //
 // New panics without cfg.Accounts, a programming error.
 func New(cfg Config) http.Handler {
+	cfg = withDefaults(cfg)
+	// One throttle for both APIs: they share the accounts, so guessing a
+	// password through HTTP Basic costs as much as through the login.
+	return serve(cfg, newThrottle(cfg.Limits, maxThrottleKeys, maxKnownUsers, cfg.Now))
+}
+
+// withDefaults fills in cfg's defaults; it panics without cfg.Accounts.
+func withDefaults(cfg Config) Config {
 	if cfg.Accounts == nil {
 		panic("httpadapter: Config.Accounts is required")
 	}
@@ -77,12 +107,16 @@ func New(cfg Config) http.Handler {
 	l.MaxListItems = or(l.MaxListItems, access.DefaultMaxBatch)
 	l.TokenTTL = or(l.TokenTTL, 2*time.Hour)
 	l.LoginFailures = or(l.LoginFailures, 5)
+	l.LoginAddressFailures = or(l.LoginAddressFailures, 4*l.LoginFailures)
+	l.LoginUserFailures = or(l.LoginUserFailures, 4*l.LoginFailures)
 	l.LoginWindow = or(l.LoginWindow, 15*time.Minute)
 	l.NonceTTL = or(l.NonceTTL, 5*time.Minute)
+	return cfg
+}
 
-	// One throttle for both APIs: they share the accounts, so guessing a
-	// password through HTTP Basic costs as much as through the login.
-	logins := newThrottle(l.LoginFailures, l.LoginWindow, cfg.Now)
+// serve is New's handler once cfg has its defaults, with the login
+// throttle logins.
+func serve(cfg Config, logins *throttle) http.Handler {
 	mux := http.NewServeMux()
 	if cfg.Access != nil {
 		newPanel(cfg, logins).routes(mux)

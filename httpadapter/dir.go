@@ -26,7 +26,8 @@ const (
 	CodeInvalidParam    Code = directory.CodeInvalidParameter
 	CodeDataTooBig      Code = directory.CodeDataTooBig
 	CodeProcessingError Code = directory.CodeProcessingError
-	CodeRejected        Code = 18 // too many failed logins
+	CodeCollision       Code = directory.CodeParameterCollision
+	CodeRejected        Code = 18 // too many failed logins, or too many at once
 )
 
 // Description is the 2N API's description of a code.
@@ -48,6 +49,8 @@ func (c Code) Description() string {
 		return "parameter data too big"
 	case CodeProcessingError:
 		return "processing error"
+	case CodeCollision:
+		return "parameter collision"
 	case CodeRejected:
 		return "rejected"
 	}
@@ -97,8 +100,12 @@ func (s *dir) auth(need AccountType, h dirHandler) http.Handler {
 		acct, err := s.authenticate(r)
 		switch {
 		case errors.Is(err, errThrottled):
-			w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.Limits.LoginWindow.Seconds())))
+			w.Header().Set("Retry-After", retryAfter(err))
 			s.fail(w, http.StatusTooManyRequests, CodeRejected, "", "too many failed logins, try again later")
+			return
+		case errors.Is(err, ErrBusy):
+			w.Header().Set("Retry-After", retryAfter(err))
+			s.fail(w, http.StatusTooManyRequests, CodeRejected, "", "too many logins at once, try again later")
 			return
 		case errors.Is(err, errStale):
 			s.challenge(w, true)

@@ -36,8 +36,9 @@
 // too long: N, at most M" for a list over Limits.MaxListItems (10,000,
 // counted before the items are decoded) or the service's own limit; 404 and
 // 405 (with Allow) for unknown paths and methods; 429 with Retry-After for a
-// throttled login; 500 "Internal error" for a failing store, whose cause is
-// logged, not sent.
+// throttled login, or one that came while the server checks as many
+// passwords as it may; 500 "Internal error" for a failing store, whose
+// cause is logged, not sent.
 //
 // # 2N directory API (/api/dir)
 //
@@ -50,8 +51,9 @@
 // without valid credentials, 10 for a manager asking to change data, 11 and
 // 12 for a missing or invalid parameter (param is its JSON path), 13 for a
 // body or list over the limits, 14 for a failing store, and 18 with HTTP
-// 429 for a throttled client. Codes 11 to 14 from package directory keep
-// its param and description.
+// 429 and Retry-After for a throttled client, or one that came while the
+// server checks as many passwords as it may. Codes 11 to 14 from package
+// directory keep its param and description.
 //
 // Authentication is HTTP Basic or Digest (RFC 7616, qop=auth, SHA-256 or
 // MD5; the 401 offers Digest SHA-256, Digest MD5 and Basic, in that order).
@@ -67,16 +69,55 @@
 //
 // Accounts authenticates users; StoreAccounts keeps them in the store with
 // bcrypt over the MD5 hex of the password and the Digest HA1 values (which
-// are password-equivalent for the realm, as in any Digest server). Failed
-// logins through the panel's login, HTTP Basic and HTTP Digest count
-// together, per user name and per client address (IPv6 per /64): after
-// Limits.LoginFailures (5) within Limits.LoginWindow (15 minutes) further
-// attempts are refused for the rest of the window, even with the right
-// password. So an attacker can keep an account locked; tokens already
-// issued keep working. Behind a reverse proxy every client has the proxy's
-// address. The throttle remembers at most 65,536 names and addresses; when
-// that many failed within one window, unknown ones are refused too until
-// it passes.
+// are password-equivalent for the realm, as in any Digest server).
+//
+// Failed logins through the panel's login, HTTP Basic and HTTP Digest
+// count together, in a sliding window of Limits.LoginWindow (15 minutes),
+// under three budgets (see Limits):
+//
+//   - per user name and client address (IPv6 per /64), LoginFailures (5):
+//     only that pair is locked out, so a wrong password for admin from
+//     one address does not keep admin out from another, nor other users
+//     out from that one;
+//   - per client address over all names, LoginAddressFailures (20): an
+//     address that sprays many names is refused, not the names;
+//   - per user name, LoginUserFailures (20), counted and applied only for
+//     the addresses that have not logged in as that user in the last 30
+//     days (the last 8, kept in this process's memory): a guess from many
+//     addresses gets that many password checks per window, while the user
+//     at an address it logged in from is never refused for it. At a new
+//     address the user may have to wait for the window while such a guess
+//     goes on.
+//
+// A refused attempt is answered 429 with Retry-After (the 2N API: code 18)
+// before its password is checked. The decision and its record are one:
+// an attempt takes its place in the budgets before its password is
+// checked and gives it back if the password is right (which also clears
+// the pair's failures) or could not be checked, so concurrent guesses run
+// no more checks than the budgets allow. Tokens already issued keep
+// working. Behind a reverse proxy every client has the proxy's address.
+//
+// Memory is bounded: the throttle keeps at most 65,536 pairs, 65,536
+// addresses and 65,536 names, forgetting the least recently used first
+// (nobody is refused because a table is full), and 4,096 names that
+// logged in, which only successful logins add. A failure is remembered only
+// after a password check, and StoreAccounts runs few bcrypt checks at once,
+// so flushing a table costs an attacker tens of thousands of checks. (Digest
+// checks need no bcrypt and are cheaper; the budgets of names that logged in
+// are not in the tables such floods flush.) A user name longer than 256
+// bytes is refused without a check or a record: no account has one.
+//
+// StoreAccounts runs at most half of GOMAXPROCS bcrypt comparisons at once
+// (WithHashConcurrency); a check that cannot start one within 500
+// milliseconds (WithHashWait), or before its request ends, is ErrBusy,
+// answered at once with 429 and Retry-After: 1 ("Too many logins at once,
+// try again later"; the 2N API: code 18) and not counted as a failure. A
+// right password is remembered for 5 minutes (WithCheckCache, 1,024
+// entries) under an HMAC, with a random key of the process, of the user
+// name, the MD5 hex and the stored bcrypt hash, so a 2N client that sends
+// HTTP Basic with every request pays bcrypt once per 5 minutes, and a
+// password changed through any server sharing the store is checked anew.
+// Wrong passwords are never remembered.
 //
 // # Logging and the OpenAPI document
 //

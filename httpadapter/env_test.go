@@ -102,9 +102,9 @@ func newHandler(t testing.TB, cfg envConfig) (http.Handler, store.Store, *clock)
 	require.NoError(t, err)
 	d, err := directory.Open(ctx, st, directory.WithSeriesGenerator(func() string { return series }))
 	require.NoError(t, err)
-	accounts, err := httpadapter.NewStoreAccounts(ctx, st, "lintel")
+	// The tests log in often; TestStoreAccounts checks the default cost.
+	accounts, err := httpadapter.NewStoreAccounts(ctx, st, "lintel", httpadapter.WithBcryptCost(bcrypt.MinCost))
 	require.NoError(t, err)
-	accounts.Cost = bcrypt.MinCost // the tests log in often; TestStoreAccounts checks the default cost
 	require.NoError(t, accounts.Set(ctx, "admin", httpadapter.Admin, adminPassword))
 	require.NoError(t, accounts.Set(ctx, "manager", httpadapter.Manager, managerPassword))
 	c := &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}

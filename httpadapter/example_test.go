@@ -20,8 +20,7 @@ func Example() {
 	ctx := context.Background()
 	st := memory.New()
 	svc, _ := access.New(ctx, st)
-	accounts, _ := httpadapter.NewStoreAccounts(ctx, st, "lintel")
-	accounts.Cost = bcrypt.MinCost // only to keep the example quick
+	accounts, _ := httpadapter.NewStoreAccounts(ctx, st, "lintel", httpadapter.WithBcryptCost(bcrypt.MinCost)) // MinCost only to keep the example quick
 	_ = accounts.Set(ctx, "admin", httpadapter.Admin, "secret")
 
 	srv := httptest.NewServer(httpadapter.New(httpadapter.Config{Access: svc, Accounts: accounts}))

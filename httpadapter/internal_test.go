@@ -56,37 +56,6 @@ func TestClientAddr(t *testing.T) {
 	}
 }
 
-func TestLoginKeysAreBounded(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
-	keys := loginKeys(r, strings.Repeat("a", 1<<20))
-	assert.Equal(t, "user:"+strings.Repeat("a", maxUserName), keys[0])
-	assert.Equal(t, "addr:192.0.2.1", keys[1])
-}
-
-func TestThrottle(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	th := newThrottle(2, time.Minute, func() time.Time { return now })
-	a, b := []string{"user:a", "addr:1"}, []string{"user:b", "addr:1"}
-	assert.True(t, th.allowed(a))
-	th.fail(a)
-	now = now.Add(30 * time.Second)
-	th.fail(b)
-	assert.False(t, th.allowed(a), "addr:1 failed twice in the window")
-	now = now.Add(31 * time.Second)
-	assert.True(t, th.allowed(a), "the first failure left the window")
-	assert.NotContains(t, th.failures, "user:a", "swept: no failure in the window")
-	assert.Contains(t, th.failures, "user:b")
-
-	for i := range maxThrottleKeys {
-		th.fail([]string{fmt.Sprint("user:", i)})
-	}
-	assert.False(t, th.allowed([]string{"user:new"}), "full: an unknown key is refused")
-	assert.True(t, th.allowed([]string{"user:1"}), "a known key is judged by its failures")
-	now = now.Add(time.Minute)
-	assert.True(t, th.allowed([]string{"user:new"}), "the sweep makes room")
-	assert.Empty(t, th.failures)
-}
-
 func TestNonces(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	n := newNonces(time.Minute, func() time.Time { return now })

@@ -37,6 +37,10 @@ const (
 	MsgInternal           Message = "Internal error"                          // 500
 )
 
+// MsgLoginsBusy, ours too, answers a login with 429 and Retry-After while
+// the server checks as many passwords at once as it may.
+const MsgLoginsBusy Message = "Too many logins at once, try again later"
+
 type panel struct {
 	cfg    Config
 	svc    *access.Service
@@ -103,8 +107,12 @@ func (p *panel) login(w http.ResponseWriter, r *http.Request) {
 	})
 	switch {
 	case errors.Is(err, errThrottled):
-		w.Header().Set("Retry-After", strconv.Itoa(int(p.cfg.Limits.LoginWindow.Seconds())))
+		w.Header().Set("Retry-After", retryAfter(err))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgTooManyLogins))
+		return
+	case errors.Is(err, ErrBusy):
+		w.Header().Set("Retry-After", retryAfter(err))
+		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgLoginsBusy))
 		return
 	case errors.Is(err, ErrBadCredentials):
 		writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLogin))

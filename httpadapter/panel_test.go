@@ -61,7 +61,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestFailedLoginsAreThrottled(t *testing.T) {
-	e := newEnv(t, envConfig{limits: httpadapter.Limits{LoginFailures: 3, LoginWindow: time.Minute}})
+	e := newEnv(t, envConfig{limits: httpadapter.Limits{LoginFailures: 3, LoginAddressFailures: 3, LoginWindow: time.Minute}})
 	for range 3 {
 		assert.Equal(t, 400, e.do("GET", "/api/v1/login?username=admin&password=00", "", nil).status)
 	}
