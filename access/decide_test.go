@@ -242,11 +242,12 @@ func BenchmarkDecide(b *testing.B) {
 			m[key{access.Card, fmt.Sprint(i*97 + 1)}] = &plain{linkID: fmt.Sprint(i), lock: access.LockAll, permanent: true}
 		}
 		b.ReportAllocs()
-		i := 0
+		i, door := 0, access.FirstDoor
 		for b.Loop() {
 			p := m[key{access.Card, numbers[i%len(numbers)]}]
 			at := morning.Unix()
-			allow := p != nil && !p.blocked && !p.gone && (p.lock != access.LockFirst || 1 == 1) && (p.lock != access.LockSecond) &&
+			allow := p != nil && !p.blocked && !p.gone && (p.lock != access.LockFirst || door == access.FirstDoor) &&
+				(p.lock != access.LockSecond || door == access.SecondDoor) &&
 				(p.permanent || (at >= p.from && at < p.to)) && !p.limited && len(p.userLocks) == 0 && len(p.profiles) == 0
 			if !allow {
 				b.Fatal(p)

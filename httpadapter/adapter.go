@@ -12,6 +12,7 @@ import (
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
+	"github.com/lintelhq/lintel/journal"
 )
 
 // Limits bound what a client can make the adapter do. Zero fields take
@@ -63,10 +64,16 @@ type Config struct {
 	Access    *access.Service
 	Directory *directory.Directory
 	Accounts  Accounts
-	Logger    *slog.Logger // nil discards
-	Limits    Limits
-	Realm     string           // HTTP Digest realm; default "lintel"
-	Now       func() time.Time // default time.Now
+	// Journal, when set, serves the logs (2N's /api/log/*, BAS-IP's
+	// /api/v1/log/items) and records failed logins. Give the same journal
+	// to access and directory (their WithJournal) to log their decisions
+	// and changes; the adapter names the authenticated user as each
+	// event's Source (journal.WithSource).
+	Journal *journal.Journal
+	Logger  *slog.Logger // nil discards
+	Limits  Limits
+	Realm   string           // HTTP Digest realm; default "lintel"
+	Now     func() time.Time // default time.Now
 }
 
 // New returns the handler of both vendor APIs:
@@ -117,11 +124,22 @@ func withDefaults(cfg Config) Config {
 // serve is New's handler once cfg has its defaults, with the login
 // throttle logins.
 func serve(cfg Config, logins *throttle) http.Handler {
+	if j := cfg.Journal; j != nil {
+		// A wrong password, checked, is an event; attempts refused before
+		// any check (throttled, busy) are not, so that a flood of them
+		// cannot push the access log out of the journal's retention.
+		logins.failed = func(r *http.Request, user string) {
+			ev := journal.Event{Kind: journal.Login, Name: "failed", UserName: user, Source: clientAddr(r)}
+			if err := j.Append(r.Context(), ev); err != nil {
+				cfg.Logger.WarnContext(r.Context(), "failed login not journaled", "err", err)
+			}
+		}
+	}
 	mux := http.NewServeMux()
 	if cfg.Access != nil {
 		newPanel(cfg, logins).routes(mux)
 	}
-	if cfg.Directory != nil {
+	if cfg.Directory != nil || cfg.Journal != nil {
 		newDir(cfg, logins).routes(mux)
 	}
 	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {

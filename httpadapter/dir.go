@@ -10,6 +10,7 @@ import (
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
+	"github.com/lintelhq/lintel/journal"
 )
 
 // Code is a numeric error code of the 2N HTTP API.
@@ -62,10 +63,15 @@ type dir struct {
 	d      *directory.Directory
 	logins *throttle
 	nonces *nonces
+	logs   *logChannels // nil without a journal
 }
 
 func newDir(cfg Config, logins *throttle) *dir {
-	return &dir{cfg: cfg, d: cfg.Directory, logins: logins, nonces: newNonces(cfg.Limits.NonceTTL, cfg.Now)}
+	s := &dir{cfg: cfg, d: cfg.Directory, logins: logins, nonces: newNonces(cfg.Limits.NonceTTL, cfg.Now)}
+	if cfg.Journal != nil {
+		s.logs = newLogChannels(cfg.Journal, cfg.Now)
+	}
+	return s
 }
 
 // dirHandler is a directory function's handler once the request is
@@ -78,19 +84,30 @@ func (s *dir) routes(mux *http.ServeMux) {
 		for _, verb := range verbs {
 			handlers[verb] = s.auth(need, h)
 		}
-		mux.Handle("/api/dir/"+name, methods{handlers: handlers, notAllowed: func(w http.ResponseWriter, _ *http.Request) {
+		mux.Handle("/api/"+name, methods{handlers: handlers, notAllowed: func(w http.ResponseWriter, _ *http.Request) {
 			s.fail(w, http.StatusOK, CodeInvalidMethod, "", "")
 		}})
 	}
-	function("template", Manager, s.template, http.MethodGet, http.MethodPost)
-	function("create", Admin, s.create, http.MethodPut)
-	function("update", Admin, s.update, http.MethodPut)
-	function("delete", Admin, s.delete, http.MethodPut)
-	function("get", Manager, s.get, http.MethodPost)
-	function("query", Manager, s.query, http.MethodPost)
-	mux.HandleFunc("/api/dir/", func(w http.ResponseWriter, _ *http.Request) {
-		s.fail(w, http.StatusOK, CodeInvalidPath, "", "")
-	})
+	if s.d != nil {
+		function("dir/template", Manager, s.template, http.MethodGet, http.MethodPost)
+		function("dir/create", Admin, s.create, http.MethodPut)
+		function("dir/update", Admin, s.update, http.MethodPut)
+		function("dir/delete", Admin, s.delete, http.MethodPut)
+		function("dir/get", Manager, s.get, http.MethodPost)
+		function("dir/query", Manager, s.query, http.MethodPost)
+		mux.HandleFunc("/api/dir/", func(w http.ResponseWriter, _ *http.Request) {
+			s.fail(w, http.StatusOK, CodeInvalidPath, "", "")
+		})
+	}
+	if s.logs != nil {
+		function("log/caps", Manager, s.logCaps, http.MethodGet, http.MethodPost)
+		function("log/subscribe", Manager, s.logSubscribe, http.MethodGet, http.MethodPost)
+		function("log/pull", Manager, s.logPull, http.MethodGet, http.MethodPost)
+		function("log/unsubscribe", Manager, s.logUnsubscribe, http.MethodGet, http.MethodPost)
+		mux.HandleFunc("/api/log/", func(w http.ResponseWriter, _ *http.Request) {
+			s.fail(w, http.StatusOK, CodeInvalidPath, "", "")
+		})
+	}
 }
 
 // auth authenticates a request, checks the account's rights and decodes
@@ -118,6 +135,7 @@ func (s *dir) auth(need AccountType, h dirHandler) http.Handler {
 			return
 		}
 		logUser(r, acct.Username)
+		r = r.WithContext(journal.WithSource(r.Context(), acct.Username))
 		if need == Admin && acct.Type != Admin {
 			s.fail(w, http.StatusOK, CodeNoPrivileges, "", "")
 			return

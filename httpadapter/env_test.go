@@ -26,6 +26,7 @@ import (
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/httpadapter"
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
 )
@@ -98,9 +99,12 @@ func newHandler(t testing.TB, cfg envConfig) (http.Handler, store.Store, *clock)
 	if st == nil {
 		st = memory.New()
 	}
-	svc, err := access.New(ctx, st, append([]access.Option{access.WithFaceChecker(fakeFaces{})}, cfg.access...)...)
+	j, err := journal.Open(ctx, st, journal.Options{FlushDelay: time.Millisecond})
 	require.NoError(t, err)
-	d, err := directory.Open(ctx, st, directory.WithSeriesGenerator(func() string { return series }))
+	t.Cleanup(func() { _ = j.Close(context.Background()) })
+	svc, err := access.New(ctx, st, append([]access.Option{access.WithFaceChecker(fakeFaces{}), access.WithJournal(j)}, cfg.access...)...)
+	require.NoError(t, err)
+	d, err := directory.Open(ctx, st, directory.WithSeriesGenerator(func() string { return series }), directory.WithJournal(j))
 	require.NoError(t, err)
 	// The tests log in often; TestStoreAccounts checks the default cost.
 	accounts, err := httpadapter.NewStoreAccounts(ctx, st, "lintel", httpadapter.WithBcryptCost(bcrypt.MinCost))
@@ -112,7 +116,7 @@ func newHandler(t testing.TB, cfg envConfig) (http.Handler, store.Store, *clock)
 	if logTo == nil {
 		logTo = io.Discard
 	}
-	h := httpadapter.New(httpadapter.Config{Access: svc, Directory: d, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
+	h := httpadapter.New(httpadapter.Config{Access: svc, Directory: d, Journal: j, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
 		Logger: slog.New(slog.NewTextHandler(logTo, nil))})
 	return h, st, c
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/journal"
 )
 
 // Message is an error message of the panel API, the "error" of its JSON
@@ -87,6 +88,9 @@ func (p *panel) routes(mux *http.ServeMux) {
 		getRoute(p, p.svc.GetApartment), listRoute(p, p.svc.ListApartments))
 	entity("/api/v1/access/kone/link", batch(p, "list_items", p.svc.UpsertLiftRules), batch(p, "link_ids", p.svc.DeleteLiftRules),
 		getRoute(p, p.svc.GetLiftRule), listRoute(p, p.svc.ListLiftRules))
+	if p.cfg.Journal != nil {
+		route("/api/v1/log/items", http.MethodGet, p.auth(Manager, p.logItems))
+	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
 	})
@@ -96,6 +100,7 @@ func errorBody[M ~string](msg M) map[string]string { return map[string]string{"e
 
 // login answers GET /api/v1/login?username=U&password=MD5HEX.
 func (p *panel) login(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store") // the answer holds a token
 	q := r.URL.Query()
 	user, pass := q.Get("username"), q.Get("password")
 	if user == "" || pass == "" {
@@ -161,6 +166,7 @@ func (p *panel) auth(need AccountType, h handler) http.Handler {
 			return
 		}
 		logUser(r, s.account.Username)
+		r = r.WithContext(journal.WithSource(r.Context(), s.account.Username))
 		if need == Admin && s.account.Type != Admin {
 			writeJSON(w, http.StatusForbidden, errorBody(MsgAdminRequired))
 			return

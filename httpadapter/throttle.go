@@ -85,6 +85,8 @@ type throttle struct {
 	addrs *lru[throttleKey, *window]
 	names *lru[throttleKey, *window]    // user names not in known
 	known *lru[throttleKey, *knownUser] // user names that logged in
+
+	failed func(r *http.Request, user string) // told of each wrong password checked, if set
 }
 
 // newThrottle returns a throttle for l (defaults applied) whose tables
@@ -211,6 +213,9 @@ func (t *throttle) check(r *http.Request, user string, verify func() (Account, e
 	}
 	acct, err := verify()
 	t.settle(res, err)
+	if errors.Is(err, ErrBadCredentials) && t.failed != nil {
+		t.failed(r, user)
+	}
 	return acct, err
 }
 
