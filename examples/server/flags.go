@@ -8,9 +8,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
+	"github.com/lintelhq/lintel/journal"
 )
 
 // config is what the flags (and the LINTEL_* environment) say.
@@ -35,6 +37,8 @@ type config struct {
 	dirModel           string
 	maxBody            byteSize
 	maxListItems       int
+	logRetention       int
+	logMaxAge          time.Duration
 }
 
 // secret is a password and where it came from, for the messages.
@@ -98,6 +102,8 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (co
 	fs.StringVar(&c.dirModel, "dir-model", "verso", "the 2N `model` whose directory template to serve: verso or accessunit")
 	c.maxBody = 16 << 20
 	fs.Var(&c.maxBody, "max-body", "largest request `size`, in bytes or with KiB, MiB or GiB")
+	fs.IntVar(&c.logRetention, "log-retention", journal.DefaultMaxEvents, "events the access log keeps at least (decisions, batches, directory changes, failed logins)")
+	fs.DurationVar(&c.logMaxAge, "log-max-age", 0, "drop events older than this `duration` from the access log (0: keep them while -log-retention allows)")
 	fs.IntVar(&c.maxListItems, "max-list-items", 0, "elements of a request's list, counted before decoding (0: the larger of -max-batch and -dir-max-per-request)")
 
 	if err := fs.Parse(args); err != nil {
@@ -147,7 +153,7 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (co
 	}{
 		{"max-identifiers", c.maxIdentifiers, 0}, {"max-face-identifiers", c.maxFaceIdentifiers, 0},
 		{"max-batch", c.maxBatch, 1}, {"dir-capacity", c.dirCapacity, 1}, {"dir-max-per-request", c.dirMaxPerRequest, 1},
-		{"max-list-items", c.maxListItems, 0}, {"max-body", int(c.maxBody), 1},
+		{"max-list-items", c.maxListItems, 0}, {"log-retention", c.logRetention, 1}, {"max-body", int(c.maxBody), 1},
 	} {
 		if n.v < n.min {
 			return c, usagef("-%s: %d is below %d", n.name, n.v, n.min)

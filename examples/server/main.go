@@ -59,6 +59,7 @@ import (
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/httpadapter"
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/file"
 	"github.com/lintelhq/lintel/store/memory"
@@ -143,12 +144,20 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 
-	svc, err := access.New(ctx, st, access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
+	events, err := journal.Open(ctx, st, journal.Options{MaxEvents: c.logRetention, MaxAge: c.logMaxAge, Logger: log})
+	if err != nil {
+		return err
+	}
+	// Deferred after the store's Close, so it runs first: what is queued
+	// is committed before the store closes.
+	defer func() { err = errors.Join(err, events.Close(context.Background())) }()
+
+	svc, err := access.New(ctx, st, access.WithJournal(events), access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
 		access.WithCapabilities(access.Capabilities{FaceID: c.faceID, MaxIdentifiers: c.maxIdentifiers, MaxFaceIdentifiers: c.maxFaceIdentifiers}))
 	if err != nil {
 		return err
 	}
-	dir, err := directory.Open(ctx, st, directory.WithLogger(log), directory.WithCapacity(c.dirCapacity),
+	dir, err := directory.Open(ctx, st, directory.WithJournal(events), directory.WithLogger(log), directory.WithCapacity(c.dirCapacity),
 		directory.WithMaxPerRequest(c.dirMaxPerRequest), directory.WithModel(dirModels[c.dirModel]()))
 	if err != nil {
 		return err
@@ -167,7 +176,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		}
 	}
 
-	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Accounts: accounts, Logger: log,
+	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Journal: events, Accounts: accounts, Logger: log,
 		Limits: httpadapter.Limits{MaxBodyBytes: int64(c.maxBody), MaxListItems: c.maxListItems}})
 	handler = withHealth(st, log, readyTimeout, handler)
 	if m != nil {

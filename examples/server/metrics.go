@@ -32,7 +32,10 @@ var routes = func() []string {
 	for _, f := range []string{"template", "create", "update", "delete", "get", "query"} {
 		r = append(r, "/api/dir/"+f)
 	}
-	return append(r, "/openapi.json", "/healthz", "/readyz")
+	for _, f := range []string{"caps", "subscribe", "pull", "unsubscribe"} {
+		r = append(r, "/api/log/"+f)
+	}
+	return append(r, "/api/v1/log/items", "/openapi.json", "/healthz", "/readyz")
 }()
 
 // otherRoute labels a request on no known route.
