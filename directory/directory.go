@@ -609,15 +609,45 @@ func (d *Directory) encode(rec *record, sel selection) json.RawMessage {
 // factory reset) gets the directory's series and every entry that is not a
 // tombstone, so that the client starts over. fields as in Get.
 func (d *Directory) Query(ctx context.Context, series string, since int64, fields []string) (ListResult, error) {
+	res := ListResult{Users: []json.RawMessage{}}
+	var err error
+	res.Series, err = d.QueryEach(ctx, series, since, fields, func(_ string, entry json.RawMessage) error {
+		res.Users = append(res.Users, entry)
+		return nil
+	})
+	if err != nil {
+		return ListResult{}, err
+	}
+	return res, nil
+}
+
+// Bounds of one read of QueryEach.
+const (
+	queryChunkEntries = 64
+	queryChunkBytes   = 4 << 20
+)
+
+// QueryEach is Query for answers too large to hold: it calls each with
+// the directory's series and every entry's JSON in turn, and returns the
+// series. It lists the changed entries in one read transaction, then reads
+// and encodes them in chunks of at most 64 entries or 4 MiB, each in a
+// short read transaction of its own, so neither the directory nor the
+// caller holds the whole answer and no transaction waits on a slow client.
+// An entry changed while the answer is being written is written once, as
+// it is when its chunk is read (deleted:true if it was deleted), which a
+// client that syncs by timestamp sees as one more change. An error from
+// each stops the query and is returned.
+func (d *Directory) QueryEach(ctx context.Context, series string, since int64, fields []string, each func(series string, entry json.RawMessage) error) (string, error) {
 	sel := newSelection(fields)
-	var res ListResult
+	var keys []string
+	var resync bool
 	err := d.st.View(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx)
 		if err != nil {
 			return err
 		}
-		res = ListResult{Series: m.series, Users: []json.RawMessage{}}
-		resync := series != m.series
+		resync = series != m.series
+		series = m.series
 		if resync {
 			since = 0
 		}
@@ -625,18 +655,44 @@ func (d *Directory) Query(ctx context.Context, series string, since int64, field
 			return nil // nothing is newer, and since+1 would wrap
 		}
 		return tx.ScanRange(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(max(since, 0)+1)), nil, func(_, key []byte) error {
-			rec, err := getRecord(tx, string(key))
-			if err != nil || rec == nil {
-				return err
-			}
-			if resync && rec.Deleted {
-				return nil
-			}
-			res.Users = append(res.Users, d.encode(rec, sel))
+			keys = append(keys, string(key))
 			return nil
 		})
 	})
-	return res, err
+	if err != nil {
+		return "", err
+	}
+	for len(keys) > 0 {
+		var chunk []json.RawMessage
+		var read int
+		err := d.st.View(ctx, func(tx store.Tx) error {
+			chunk, read = chunk[:0], 0
+			size := 0
+			for read < len(keys) && read < queryChunkEntries && size < queryChunkBytes {
+				rec, err := getRecord(tx, keys[read])
+				if err != nil {
+					return err
+				}
+				read++
+				if rec == nil || (resync && rec.Deleted) {
+					continue
+				}
+				entry := d.encode(rec, sel)
+				chunk, size = append(chunk, entry), size+len(entry)
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		keys = keys[read:]
+		for _, entry := range chunk {
+			if err := each(series, entry); err != nil {
+				return "", err
+			}
+		}
+	}
+	return series, nil
 }
 
 // Series returns the directory's series.

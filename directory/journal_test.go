@@ -2,6 +2,10 @@ package directory_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -82,4 +86,45 @@ func TestNamedDeletedFieldIsReturned(t *testing.T) {
 	got, err = d.Get(ctx, []string{id}, []string{"name"})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"uuid":"`+id+`","name":"Ada","timestamp":1}`, string(got.Users[0]), "not asked for, not there")
+}
+
+// A query of a directory of large photos streams: while QueryEach
+// delivers the answer, no more than a chunk of it is alive at once.
+func TestQueryEachHoldsAChunkAtATime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a directory with 24 MB of photos")
+	}
+	ctx := context.Background()
+	d := open(t, directory.WithCapacity(1000))
+	photo := strings.Repeat("A", 384<<10)
+	const n = 64
+	for i := range n / 8 {
+		batch := make([]json.RawMessage, 8)
+		for k := range batch {
+			batch[k] = json.RawMessage(fmt.Sprintf(`{"name":"resident %d","photo":%q}`, i*8+k, photo))
+		}
+		_, err := d.Create(ctx, batch, false)
+		require.NoError(t, err)
+	}
+	live := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	base := live()
+	var peak uint64
+	count := 0
+	_, err := d.QueryEach(ctx, "", 0, nil, func(_ string, entry json.RawMessage) error {
+		count++
+		if count%8 == 0 {
+			peak = max(peak, live())
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, n, count)
+	held := int64(peak) - int64(base)
+	t.Logf("answer %d MB; at most %d MB alive beyond the store while streaming", n*len(photo)>>20, held>>20)
+	assert.Less(t, held, int64(12<<20), "a 4 MiB chunk and change, not the 24 MB answer")
 }

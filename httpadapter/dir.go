@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -308,7 +309,47 @@ func (s *dir) get(w http.ResponseWriter, r *http.Request, req request) {
 	s.answer(w, r, res, err)
 }
 
+// query streams its answer, entry by entry as directory.QueryEach reads
+// them, so that a large directory (photos of up to 512 KiB each) never
+// sits whole in memory. A failure before the first entry is answered with
+// the error envelope; one after it can only cut the answer short.
 func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
-	res, err := s.d.Query(r.Context(), req.Series, req.Iterator.Timestamp, req.fields())
-	s.answer(w, r, res, err)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	started := false
+	start := func(series string) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		bw.WriteString(`{"success":true,"result":{"series":`)
+		writeJSONString(bw, series)
+		bw.WriteString(`,"users":[`)
+		started = true
+	}
+	series, err := s.d.QueryEach(r.Context(), req.Series, req.Iterator.Timestamp, req.fields(), func(series string, entry json.RawMessage) error {
+		if started {
+			bw.WriteByte(',')
+		} else {
+			start(series)
+		}
+		_, err := bw.Write(entry)
+		return err
+	})
+	switch {
+	case err != nil && !started:
+		s.failErr(w, r, err)
+		return
+	case err != nil:
+		s.cfg.Logger.ErrorContext(r.Context(), "directory query cut short", "err", err)
+		panic(http.ErrAbortHandler) // the client sees a broken answer, not a wrong one
+	case !started:
+		start(series)
+	}
+	bw.WriteString("]}}\n")
+	if err := bw.Flush(); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+func writeJSONString(w *bufio.Writer, s string) {
+	b, _ := json.Marshal(s)
+	w.Write(b)
 }
