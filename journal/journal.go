@@ -208,6 +208,14 @@ func (j *Journal) Append(ctx context.Context, ev Event) error {
 	return nil
 }
 
+// Pending returns how many events are queued and not yet committed: the
+// journal's lag.
+func (j *Journal) Pending() int {
+	j.qmu.Lock()
+	defer j.qmu.Unlock()
+	return int(j.enqueued - j.processed)
+}
+
 // Flush waits until every event queued before it is committed, and returns
 // the error of a commit that failed meanwhile.
 func (j *Journal) Flush(ctx context.Context) error {

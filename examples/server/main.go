@@ -151,6 +151,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	// Deferred after the store's Close, so it runs first: what is queued
 	// is committed before the store closes.
 	defer func() { err = errors.Join(err, events.Close(context.Background())) }()
+	if m != nil {
+		m.watchJournal(events)
+	}
 
 	svc, err := access.New(ctx, st, access.WithJournal(events), access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
 		access.WithCapabilities(access.Capabilities{FaceID: c.faceID, MaxIdentifiers: c.maxIdentifiers, MaxFaceIdentifiers: c.maxFaceIdentifiers}))

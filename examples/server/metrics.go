@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 )
 
@@ -100,6 +101,12 @@ type metrics struct {
 	storeTimes *prometheus.HistogramVec
 	throttled  *prometheus.CounterVec
 	decisions  *prometheus.CounterVec
+}
+
+// watchJournal exports the journal's lag: events queued, not yet committed.
+func (m *metrics) watchJournal(j *journal.Journal) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lintel_journal_pending_events",
+		Help: "Events of the access log queued and not yet committed."}, func() float64 { return float64(j.Pending()) }))
 }
 
 func newMetrics() *metrics {

@@ -151,6 +151,7 @@ func TestMetrics(t *testing.T) {
 	assert.Equal(t, 1.0, decisions("true", "granted"))
 	assert.Equal(t, 1.0, decisions("false", "unknown_credential"))
 
+	assert.Contains(t, families, "lintel_journal_pending_events", "the journal's lag")
 	assert.Contains(t, families, "go_goroutines")
 	assert.Contains(t, families, "process_start_time_seconds")
 
