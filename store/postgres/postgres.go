@@ -2,33 +2,105 @@
 // Lintel servers that share one database (github.com/jackc/pgx/v5).
 //
 // Schema. Everything lives in one PostgreSQL schema (Options.Schema,
-// default "lintel"): buckets(name bytea primary key), kv(bucket bytea
-// references buckets on delete cascade, key bytea, value bytea, primary
-// key (bucket, key)) and schema_version(version int). Open creates and
-// migrates them itself, under a transaction-scoped advisory lock, so
-// servers starting together do not race. Prefix and range scans are
-// "key >= start and key < end order by key" on the primary key index, read
-// in pages so that a large bucket never sits in memory whole.
+// default "lintel"): buckets(name bytea primary key), kv(bucket bytea, key
+// bytea, value bytea, primary key (bucket, key)), an empty table writers
+// that Updates lock (see Transactions) and schema_version(version int).
+// Open creates and migrates them itself, under a transaction-scoped
+// advisory lock, so servers starting together do not race. Since schema
+// version 3, kv has no foreign key to buckets (checking it cost a lookup
+// and a row lock per written row): every transaction checks that a bucket
+// exists before it writes to it, in the same transaction, and DeleteBucket
+// deletes the bucket's keys itself. A server refuses a schema newer than
+// it knows; upgrade all servers of one database together.
+//
+// Round trips. The backend's cost is counted in network round trips, and
+// it sends as few as it can:
+//
+//   - A transaction takes a connection and sends BEGIN only with its first
+//     statement, in the same round trip (one batch of statements prepared
+//     once per connection, parameters and results in binary form, one Sync
+//     at the end), so a View that reads nothing costs nothing.
+//   - A View ends without a round trip: its connection is parked with its
+//     read-only transaction open, and the next transaction to need one
+//     sends the ROLLBACK in front of its own first statements. A parked
+//     connection that nobody takes within 2 ms is rolled back from another
+//     goroutine (Close and DropSchema wait for that). A View that makes
+//     one read therefore costs one round trip, and no other statement.
+//   - Get asks whether the bucket exists in the same statement as the value
+//     (once per bucket and transaction); Scan sends the bucket check, the
+//     buffered writes and the first page of the scan in one round trip.
+//   - Writes are buffered in the transaction (the last write of a key wins)
+//     and sent with the next scan or at commit, in the same round trip as
+//     COMMIT: per bucket one DELETE of the keys deleted and one statement
+//     for the keys put, sorted, which inserts them outright when no key of
+//     the bucket lies between the first and the last of them, and
+//     otherwise updates those there and inserts the others. 512 puts or
+//     more to one bucket go with COPY (binary) when that range is free,
+//     which the server writes a page at a time: a commit of 10,000 new keys
+//     costs four round trips and about what bbolt's does.
+//   - Scans stream: rows are handed to the callback as they arrive, read in
+//     pages that grow from 512 to 8,192 rows. When the callback uses the
+//     transaction (a Get or a nested scan), the rest of the page is read
+//     into memory first, so memory stays bounded by one page.
+//   - ReadCounter (store.CounterReader) and DecrementIf are single
+//     statements outside any transaction block: one round trip each, on a
+//     statement prepared once per connection. ReadCounter runs on a
+//     connection of its own, so it never queues behind transactions for
+//     the pool, and concurrent calls for one counter share statements (see
+//     ReadCounter).
+//
+// Open's pool has Options.MaxConns connections (DefaultMaxConns, 16)
+// unless the URL sets pool_max_conns: each transaction in progress holds
+// one, so a server deciding for many doors at once needs about as many.
 //
 // Transactions. Update runs at SERIALIZABLE isolation and retries
-// serialization failures and deadlocks (SQLSTATE 40001, 40P01) up to
-// Options.MaxRetries times with jittered exponential backoff: the function
+// serialization failures, deadlocks and unique violations caused by a
+// concurrent insert of the same key (SQLSTATE 40001, 40P01, 23505) up to
+// Options.MaxRetries times with jittered exponential backoff. From the
+// fourth attempt on, an Update runs alone among Updates (it takes the
+// writers table in EXCLUSIVE mode before its snapshot, where others take
+// ROW SHARE), so that a long Update cannot be starved by a stream of short
+// ones: retries stay bounded and the last ones succeed. The function
 // passed to Update may therefore run more than once, and must not have
-// effects outside its Tx (access and directory rebuild their results
-// inside it). View runs READ ONLY at REPEATABLE READ: one snapshot, whole
-// commits only. Writes are buffered in the transaction and sent in one
-// round trip before the next read and at commit, which keeps a commit of
-// 10,000 puts to a few statements.
+// effects outside its Tx (access and directory rebuild their results inside
+// it). A failed statement aborts the transaction; the Tx then returns that
+// error from every later call and from the commit, so a serialization
+// failure that fn swallowed is still retried. View runs READ ONLY at
+// REPEATABLE READ: one snapshot, whole commits only.
+//
+// Freshness. ReadCounter is one statement at the server's default isolation
+// (READ COMMITTED), whose snapshot is taken when the server receives it,
+// which is after the call began: it sees every transaction that committed
+// before the call, in particular every Update that had returned, on any
+// server. (A call never takes the answer of a statement that was already
+// on its way when it began.) That is the guarantee of store.CounterReader,
+// and it is what lets a cache keyed by a generation counter (package
+// access) answer a decision with one round trip and no staler than the
+// database. LISTEN/NOTIFY is not used for this: a notification arrives
+// after the commit, at a time no reader can bound, so a decision that
+// trusted the absence of one could use data older than an Update that had
+// already returned on another server. It could only tell a cache to
+// refill early; the round trip that proves freshness stays.
+//
+// Passes. DecrementIf consumes one unit of a count in one statement, under
+// the condition that a guard counter still holds the value the caller's
+// cache was filled from. The count never goes below zero, even when
+// servers race for the last unit: at READ COMMITTED, an UPDATE that finds
+// its row changed by a concurrent transaction waits for it and evaluates its
+// condition again on the newest version of the row. The statement commits
+// like any write (one WAL flush), so a unit taken is not given back by a
+// crash of the database.
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,32 +119,59 @@ type Options struct {
 	MaxRetries int
 	// Logger receives retries and migrations; nil discards.
 	Logger *slog.Logger
+	// MaxConns is the size of the pool Open makes, unless the URL sets
+	// pool_max_conns; default DefaultMaxConns. (New uses the caller's pool
+	// as it is.) Every concurrent transaction holds a connection for its
+	// whole length, so a server that decides for many doors at once needs
+	// about as many connections as it has decisions in progress; one more
+	// is kept for ReadCounter.
+	MaxConns int
 }
+
+// DefaultMaxConns is the pool size Open uses by default: pgx's own default
+// (4, or the number of CPUs) makes concurrent decisions queue for a
+// connection while others wait on the network.
+const DefaultMaxConns = 16
 
 // ErrTooManyRetries wraps the last serialization failure of an Update
 // that kept conflicting.
 var ErrTooManyRetries = errors.New("postgres: update kept conflicting with others")
 
-// scanPage is how many rows a scan reads at a time.
-const scanPage = 1000
-
-// Store is a store.Store in a PostgreSQL database.
+// Store is a store.Store in a PostgreSQL database. It also implements
+// store.CounterReader and DecrementIf.
 type Store struct {
-	pool    *pgxpool.Pool
-	ownPool bool
-	opts    Options
-	q       queries
-	gate    store.Gate // Close waits for transactions in progress
+	pool     *pgxpool.Pool
+	ownPool  bool
+	opts     Options
+	q        queries
+	gate     store.Gate     // Close waits for transactions in progress
+	bg       sync.WaitGroup // ROLLBACKs sent after their transaction returned
+	parking  parking        // connections of ended Views, to roll back
+	flights  flights        // ReadCounter's statements on their way
+	reserved reserved       // ReadCounter's connection
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.CounterReader = (*Store)(nil)
+)
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Open connects to the database at url (a libpq URL or DSN), prepares the
 // schema and returns the store, which owns its pool.
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connecting: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+		if opts != nil && opts.MaxConns > 0 {
+			cfg.MaxConns = int32(opts.MaxConns)
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
@@ -85,7 +184,9 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// New uses a pool the caller owns (and closes).
+// New uses a pool the caller owns (and closes). The pool must use the
+// extended protocol (pgx's default query mode), as the hot paths run
+// statements prepared on each connection.
 func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -102,6 +203,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error)
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{pool: pool, opts: o, q: newQueries(o.Schema)}
+	s.parking.s = s
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -125,6 +227,10 @@ func (s *Store) migrations() []string {
 			key bytea NOT NULL,
 			value bytea NOT NULL,
 			PRIMARY KEY (bucket, key))`,
+		// 3: transactions check buckets themselves (see the package doc).
+		`ALTER TABLE ` + sc + `.kv DROP CONSTRAINT IF EXISTS kv_bucket_fkey`,
+		// 4: a table that holds nothing, locked by Updates (see lockAfter).
+		`CREATE TABLE ` + sc + `.writers ()`,
 	}
 }
 
@@ -162,6 +268,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > len(all) {
 		return fmt.Errorf("postgres: schema %s is at version %d, newer than this program's %d", sc, version, len(all))
 	}
+	if version == len(all) {
+		return nil // nothing to do: end the transaction without writing
+	}
 	for v := version; v < len(all); v++ {
 		if _, err := tx.Exec(ctx, all[v]); err != nil {
 			return fmt.Errorf("postgres: migration %d: %w", v+1, err)
@@ -177,44 +286,20 @@ func (s *Store) migrate(ctx context.Context) error {
 // DropSchema removes the store's schema and everything in it; tests use it
 // to clean up.
 func (s *Store) DropSchema(ctx context.Context) error {
+	s.parking.flush() // an open View holds a lock on the tables
 	_, err := s.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+s.opts.Schema+` CASCADE`)
 	return err
 }
 
-// queries are the statements, with the schema filled in.
-type queries struct {
-	createBucket, bucketExists, deleteBucket, get, upsert, deleteKeys, scan string
-}
-
-func newQueries(sc string) queries {
-	return queries{
-		createBucket: `INSERT INTO ` + sc + `.buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`,
-		bucketExists: `SELECT EXISTS (SELECT 1 FROM ` + sc + `.buckets WHERE name = $1)`,
-		deleteBucket: `DELETE FROM ` + sc + `.buckets WHERE name = $1`,
-		get:          `SELECT value FROM ` + sc + `.kv WHERE bucket = $1 AND key = $2`,
-		upsert: `INSERT INTO ` + sc + `.kv (bucket, key, value) SELECT $1, k, v FROM unnest($2::bytea[], $3::bytea[]) AS t(k, v)
-			ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`,
-		deleteKeys: `DELETE FROM ` + sc + `.kv WHERE bucket = $1 AND key = ANY($2::bytea[])`,
-		scan: `SELECT key, value FROM ` + sc + `.kv WHERE bucket = $1 AND key >= $2 AND ($3::bytea IS NULL OR key < $3)
-			ORDER BY key LIMIT ` + fmt.Sprint(scanPage),
-	}
-}
-
-// View runs fn in a read-only REPEATABLE READ transaction.
+// View runs fn in a read-only REPEATABLE READ transaction, begun with its
+// first statement; see the package doc.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.gate.Enter(ctx); err != nil {
 		return err
 	}
 	defer s.gate.Leave()
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	t := &tx{ctx: ctx, ptx: ptx, q: &s.q}
-	defer func() {
-		t.done = true
-		_ = ptx.Rollback(context.WithoutCancel(ctx))
-	}()
+	t := &tx{s: s, ctx: ctx, begin: s.q.beginView}
+	defer t.end() // also on a panic in fn
 	return fn(t)
 }
 
@@ -226,7 +311,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	defer s.gate.Leave()
 	backoff := time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := s.updateOnce(ctx, fn)
+		err := s.updateOnce(ctx, fn, attempt >= lockAfter)
 		if !retryable(err) {
 			return err
 		}
@@ -234,48 +319,62 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 			return fmt.Errorf("%w: %d retries: %w", ErrTooManyRetries, attempt, err)
 		}
 		s.opts.Logger.Debug("update retried after a conflict", "attempt", attempt+1, "err", err)
-		sleep := backoff/2 + rand.N(backoff)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(sleep):
+		if err := pause(ctx, &backoff); err != nil {
+			return err
 		}
-		backoff = min(backoff*2, 100*time.Millisecond)
 	}
 }
 
+// lockAfter is how many times an Update runs optimistically before it
+// runs alone. Every Update sends, with its BEGIN, a LOCK of the empty
+// table "writers": in ROW SHARE mode, which other Updates do not conflict
+// with; an Update that lost lockAfter times takes it in EXCLUSIVE mode,
+// so that it waits for the Updates in progress and the next ones wait for
+// it. LOCK takes no snapshot, so the transaction's snapshot is taken once
+// it holds the lock, and no serializable transaction can commit a
+// conflicting change under it. Under SERIALIZABLE a long transaction could
+// otherwise lose to a stream of short ones every time (page-level
+// predicate locks make false conflicts too). Views, ReadCounter and
+// DecrementIf take no such lock and are not held off.
+const lockAfter = 3
+
+// pause sleeps a jittered backoff, doubled for next time up to 100 ms.
+func pause(ctx context.Context, backoff *time.Duration) error {
+	sleep := *backoff/2 + rand.N(*backoff)
+	*backoff = min(*backoff*2, 100*time.Millisecond)
+	timer := time.NewTimer(sleep)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// retryable reports whether err is a conflict with a concurrent
+// transaction, which the same work may not meet again: a serialization
+// failure, a deadlock, or a unique violation (only a concurrent insert of
+// the same key can cause one: a transaction inserts only keys it did not
+// find).
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01" || pgErr.Code == "23505")
 }
 
-func (s *Store) updateOnce(ctx context.Context, fn func(store.Tx) error) error {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+func (s *Store) updateOnce(ctx context.Context, fn func(store.Tx) error, exclusive bool) error {
+	t := &tx{s: s, ctx: ctx, begin: s.q.beginUpdate, lock: s.q.lockShared, writable: true}
+	if exclusive {
+		t.lock = s.q.lockAlone
 	}
-	t := &tx{ctx: ctx, ptx: ptx, q: &s.q, writable: true}
-	committed := false
-	defer func() {
-		t.done = true
-		if !committed {
-			_ = ptx.Rollback(context.WithoutCancel(ctx)) // also on a panic in fn
-		}
-	}()
+	defer t.end() // rolls back unless committed, also on a panic in fn
 	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flush(); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("postgres: update rolled back: %w", err)
 	}
-	t.done, committed = true, true
-	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
+	return t.commit()
 }
 
 // Close waits for transactions in progress and closes the pool if the
@@ -284,242 +383,93 @@ func (s *Store) Close() error {
 	if !s.gate.Close() {
 		return nil
 	}
+	s.parking.flush()
+	s.reserved.close()
 	if s.ownPool {
 		s.pool.Close()
 	}
 	return nil
 }
 
-// tx buffers writes per bucket (the last write of a key wins) and sends
-// them before any read and at commit.
-type tx struct {
-	ctx      context.Context
-	ptx      pgx.Tx
-	q        *queries
-	writable bool
-	done     bool
-	buckets  map[string]bool               // known to exist (true) or not (false) in this tx
-	pending  map[string]map[string]*[]byte // bucket -> key -> value, nil for a delete
+// queries are the statements, with the schema filled in.
+type queries struct {
+	beginView, beginUpdate, lockShared, lockAlone, rollback, commit stmt
+	rollbackChain                                                   stmt
+	createBucket, bucketExists, deleteBucket, deleteAll             stmt
+	get, getChecked, upsert, deleteKeys, scanTo, scanFrom           stmt
+	readCounter, decrementIf, rangeTaken                            stmt
+	copyIn                                                          string
 }
 
-func (t *tx) check(write bool) error {
-	if t.done {
-		return store.ErrTxDone
-	}
-	if write && !t.writable {
-		return store.ErrReadOnly
-	}
-	return nil
+// stmt is a statement prepared under its name on each connection that
+// runs it (once per connection: pgx remembers it), so that running it
+// sends only its parameters. Parameters and results go in binary form.
+type stmt struct {
+	name, sql string
 }
 
-func (t *tx) Writable() bool { return t.writable }
-
-// bucket reports whether a bucket exists, asking the database once per tx.
-func (t *tx) bucket(name []byte) (bool, error) {
-	if len(name) == 0 {
-		return false, store.ErrInvalidName
+func newQueries(sc string) queries {
+	kv := sc + `.kv`
+	n := 0
+	mk := func(sql string) stmt {
+		n++
+		return stmt{name: fmt.Sprintf("lintel_%s_%d", sc, n), sql: sql}
 	}
-	if ok, known := t.buckets[string(name)]; known {
-		return ok, nil
-	}
-	var ok bool
-	if err := t.ptx.QueryRow(t.ctx, t.q.bucketExists, name).Scan(&ok); err != nil {
-		return false, err
-	}
-	t.remember(name, ok)
-	return ok, nil
-}
-
-func (t *tx) remember(name []byte, exists bool) {
-	if t.buckets == nil {
-		t.buckets = map[string]bool{}
-	}
-	t.buckets[string(name)] = exists
-}
-
-func (t *tx) needBucket(name []byte, write bool) error {
-	if err := t.check(write); err != nil {
-		return err
-	}
-	ok, err := t.bucket(name)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("postgres: bucket %q: %w", name, store.ErrBucketNotFound)
-	}
-	return nil
-}
-
-func (t *tx) CreateBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	tag, err := t.ptx.Exec(t.ctx, t.q.createBucket, name)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: bucket %q: %w", name, store.ErrBucketExists)
-	}
-	t.remember(name, true)
-	return nil
-}
-
-func (t *tx) CreateBucketIfNotExists(name []byte) error {
-	if err := t.CreateBucket(name); err != nil && !errors.Is(err, store.ErrBucketExists) {
-		return err
-	}
-	return nil
-}
-
-func (t *tx) DeleteBucket(name []byte) error {
-	if err := t.needBucket(name, true); err != nil {
-		return err
-	}
-	delete(t.pending, string(name))
-	if _, err := t.ptx.Exec(t.ctx, t.q.deleteBucket, name); err != nil {
-		return err
-	}
-	t.remember(name, false)
-	return nil
-}
-
-func (t *tx) BucketExists(name []byte) bool {
-	if t.done {
-		return false
-	}
-	ok, err := t.bucket(name)
-	return err == nil && ok
-}
-
-func (t *tx) Get(bucket, key []byte) ([]byte, error) {
-	if err := t.needBucket(bucket, false); err != nil {
-		return nil, err
-	}
-	if v, ok := t.pending[string(bucket)][string(key)]; ok {
-		if v == nil {
-			return nil, store.ErrNotFound
-		}
-		return *v, nil
-	}
-	var v []byte
-	err := t.ptx.QueryRow(t.ctx, t.q.get, bucket, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
-	return v, err
-}
-
-func (t *tx) write(bucket, key []byte, value *[]byte) error {
-	if err := t.needBucket(bucket, true); err != nil {
-		return err
-	}
-	if len(key) == 0 {
-		return store.ErrInvalidName
-	}
-	if t.pending == nil {
-		t.pending = map[string]map[string]*[]byte{}
-	}
-	b := t.pending[string(bucket)]
-	if b == nil {
-		b = map[string]*[]byte{}
-		t.pending[string(bucket)] = b
-	}
-	b[string(key)] = value
-	return nil
-}
-
-func (t *tx) Put(bucket, key, value []byte) error {
-	v := bytes.Clone(value)
-	if v == nil {
-		v = []byte{}
-	}
-	return t.write(bucket, key, &v)
-}
-
-func (t *tx) Delete(bucket, key []byte) error { return t.write(bucket, key, nil) }
-
-// flush sends the buffered writes: per bucket, one upsert and one delete
-// statement, pipelined in one batch.
-func (t *tx) flush() error {
-	if len(t.pending) == 0 {
-		return nil
-	}
-	batch := &pgx.Batch{}
-	for bucket, keys := range t.pending {
-		var putK, putV, delK [][]byte
-		for k, v := range keys {
-			if v == nil {
-				delK = append(delK, []byte(k))
-			} else {
-				putK, putV = append(putK, []byte(k)), append(putV, *v)
-			}
-		}
-		if len(delK) > 0 {
-			batch.Queue(t.q.deleteKeys, []byte(bucket), delK)
-		}
-		if len(putK) > 0 {
-			batch.Queue(t.q.upsert, []byte(bucket), putK, putV)
-		}
-	}
-	t.pending = nil
-	return t.ptx.SendBatch(t.ctx, batch).Close()
-}
-
-func (t *tx) Scan(bucket, prefix []byte, fn func(key, value []byte) error) error {
-	return t.ScanRange(bucket, prefix, store.PrefixEnd(prefix), fn)
-}
-
-// ScanRange reads the range a page at a time, closing each page's rows
-// before calling fn, so fn may use the transaction too.
-func (t *tx) ScanRange(bucket, start, end []byte, fn func(key, value []byte) error) error {
-	if err := t.needBucket(bucket, false); err != nil {
-		return err
-	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	from := start
-	if from == nil {
-		from = []byte{}
-	}
-	for {
-		rows, err := t.ptx.Query(t.ctx, t.q.scan, bucket, from, end)
-		if err != nil {
-			return err
-		}
-		type kv struct{ k, v []byte }
-		var page []kv
-		for rows.Next() {
-			var row kv
-			if err := rows.Scan(&row.k, &row.v); err != nil {
-				rows.Close()
-				return err
-			}
-			page = append(page, row)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, row := range page {
-			if err := fn(row.k, row.v); err != nil {
-				if errors.Is(err, store.ErrStopScan) {
-					return nil
-				}
-				return err
-			}
-		}
-		if len(page) < scanPage {
-			return nil
-		}
-		from = append(bytes.Clone(page[len(page)-1].k), 0) // the next key after the page
+	exists := `EXISTS (SELECT 1 FROM ` + sc + `.buckets WHERE name = $1)`
+	// decrement is value - 1 for a big-endian unsigned value of 4 or 8
+	// bytes that is not zero (int8 arithmetic wraps at the top bit).
+	const decrement = `CASE length(value)
+		WHEN 4 THEN substring(int8send(('x' || encode(value, 'hex'))::bit(32)::int8 - 1) FROM 5 FOR 4)
+		ELSE int8send(CASE WHEN value = '\x8000000000000000'::bytea THEN 9223372036854775807
+			ELSE ('x' || encode(value, 'hex'))::bit(64)::int8 - 1 END) END`
+	return queries{
+		beginView:    mk(`BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY`),
+		beginUpdate:  mk(`BEGIN ISOLATION LEVEL SERIALIZABLE`),
+		lockShared:   mk(`LOCK TABLE ` + sc + `.writers IN ROW SHARE MODE`),
+		lockAlone:    mk(`LOCK TABLE ` + sc + `.writers IN EXCLUSIVE MODE`),
+		createBucket: mk(`INSERT INTO ` + sc + `.buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`),
+		bucketExists: mk(`SELECT ` + exists),
+		deleteBucket: mk(`DELETE FROM ` + sc + `.buckets WHERE name = $1`),
+		deleteAll:    mk(`DELETE FROM ` + kv + ` WHERE bucket = $1`),
+		get:          mk(`SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2`),
+		// One row: whether the bucket exists, asked only when the value is
+		// missing (a key exists only in a bucket that does), and the value.
+		getChecked: mk(`SELECT v.value IS NOT NULL OR ` + exists + `, v.value
+			FROM (SELECT (SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2) AS value) AS v`),
+		// The keys a transaction writes, sorted, $4 the first and $5 the
+		// last: when no key of the bucket lies between them (a bulk import
+		// of new keys), a plain insert; otherwise the keys there are
+		// updated and the others inserted. A key another transaction
+		// inserts meanwhile makes a unique violation, retried.
+		upsert: mk(`WITH w AS (SELECT k, v FROM unnest($2::bytea[], $3::bytea[]) AS w(k, v)),
+			u AS (UPDATE ` + kv + ` SET value = w.v FROM w
+				WHERE (SELECT EXISTS (SELECT 1 FROM ` + kv + ` WHERE bucket = $1 AND key >= $4 AND key <= $5))
+					AND kv.bucket = $1 AND kv.key = w.k
+				RETURNING kv.key)
+			INSERT INTO ` + kv + ` (bucket, key, value) SELECT $1, w.k, w.v FROM w WHERE w.k NOT IN (SELECT key FROM u)`),
+		rangeTaken: mk(`SELECT EXISTS (SELECT 1 FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 AND key <= $3)`),
+		copyIn:     `COPY ` + kv + ` (bucket, key, value) FROM STDIN (FORMAT binary)`,
+		deleteKeys: mk(`DELETE FROM ` + kv + ` WHERE bucket = $1 AND key = ANY($2::bytea[])`),
+		scanTo:     mk(`SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 AND key < $3 ORDER BY key LIMIT $4`),
+		scanFrom:   mk(`SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3`),
+		// One row: the value (NULL when missing) and whether the bucket
+		// exists, asked only when the value is missing.
+		readCounter: mk(`SELECT v.value, v.value IS NOT NULL OR ` + exists + `
+			FROM (SELECT (SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2) AS value) AS v`),
+		// $1/$2 the guard counter, $3 its expected value (8 bytes), $4/$5
+		// the count. One row: the guard's value, the count after the
+		// decrement (NULL when nothing was decremented), the count as the
+		// statement's snapshot had it, and whether each bucket exists.
+		decrementIf: mk(`WITH g AS MATERIALIZED (SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2),
+			d AS (UPDATE ` + kv + ` SET value = ` + decrement + `
+				WHERE bucket = $4 AND key = $5
+					AND coalesce((SELECT value FROM g), '\x0000000000000000'::bytea) = $3
+					AND length(value) IN (4, 8) AND value <> '\x00000000'::bytea AND value <> '\x0000000000000000'::bytea
+				RETURNING value)
+			SELECT (SELECT value FROM g), (SELECT value FROM d), (SELECT value FROM ` + kv + ` WHERE bucket = $4 AND key = $5),
+				` + exists + `, EXISTS (SELECT 1 FROM ` + sc + `.buckets WHERE name = $4)`),
+		rollback:      mk(`ROLLBACK`),
+		rollbackChain: mk(`ROLLBACK AND CHAIN`), // ends a parked View and begins the next
+		commit:        mk(`COMMIT`),
 	}
 }
