@@ -191,7 +191,7 @@ func (s *Service) decide(ctx context.Context, r Request, consume bool) (Decision
 		r.At = time.Now()
 	}
 	var d Decision
-	ok, cred, err := s.decideCached(ctx, &r, &d)
+	ok, cred, err := s.decideCached(ctx, &r, &d, consume)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -255,7 +255,7 @@ func maskNumber(t IdentifierType, normalized string) string {
 // answer is the one a transaction would give now. ok is false when the
 // slow path must answer: no counter reader, a cache miss, or a grant that
 // consumes a pass.
-func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision) (ok bool, cred *credential, err error) {
+func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision, consume bool) (ok bool, cred *credential, err error) {
 	if s.counters == nil {
 		return false, nil, nil
 	}
@@ -273,9 +273,33 @@ func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision) (ok
 	}
 	reason := cred.check(r.Lock, r.At)
 	if reason == Granted && cred.limited {
-		return false, nil, nil
+		return s.consumeCached(ctx, d, cred, gen, consume)
 	}
 	d.Allow, d.Reason, d.IdentifierLinkID, d.PassesLeft = reason == Granted, reason, cred.linkID, -1
+	return true, cred, nil
+}
+
+// consumeCached takes a pass for a cached, granted credential in one step
+// on a store that can (store.Decrementer): the decrement is guarded by the
+// generation the credential was read at, so it happens only if nothing a
+// decision reads has changed since. A changed generation, a missing count
+// or a store without the interface leaves the decision to the write
+// transaction of the slow path.
+func (s *Service) consumeCached(ctx context.Context, d *Decision, cred *credential, gen uint64, consume bool) (bool, *credential, error) {
+	if !consume || s.decrementer == nil {
+		return false, nil, nil
+	}
+	before, err := s.decrementer.DecrementIf(ctx, bucketMeta, keyGeneration, gen, bucketPasses, []byte(cred.linkID))
+	switch {
+	case errors.Is(err, store.ErrGuardChanged), errors.Is(err, store.ErrNotFound):
+		return false, nil, nil
+	case err != nil:
+		return false, nil, err
+	case before == 0:
+		d.Allow, d.Reason, d.IdentifierLinkID, d.PassesLeft = false, NoPassesLeft, cred.linkID, 0
+	default:
+		d.Allow, d.Reason, d.IdentifierLinkID, d.PassesLeft = true, Granted, cred.linkID, int(before-1)
+	}
 	return true, cred, nil
 }
 

@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -514,8 +516,11 @@ func infos(rs []access.Result) []access.ExtendedInfo {
 // modelStore opens a fresh store of a kind for one run.
 func modelStore(t *testing.T, kind string) store.Store {
 	t.Helper()
-	if kind == "memory" {
+	switch kind {
+	case "memory":
 		return memory.New()
+	case "decrement":
+		return &decrementingStore{memory.New()}
 	}
 	dir, err := os.MkdirTemp(t.TempDir(), "model")
 	require.NoError(t, err)
@@ -563,14 +568,14 @@ func shrink(t *testing.T, kind string, ops []modelOp) []modelOp {
 }
 
 func TestDecisionModel(t *testing.T) {
-	runs := map[string]int{"memory": 2000, "file": 150}
+	runs := map[string]int{"memory": 2000, "decrement": 1000, "file": 150}
 	if testing.Short() {
-		runs = map[string]int{"memory": 200, "file": 20}
+		runs = map[string]int{"memory": 200, "decrement": 100, "file": 20}
 	}
 	if n, err := strconv.Atoi(os.Getenv("LINTEL_MODEL_RUNS")); err == nil {
-		runs = map[string]int{"memory": n, "file": n / 10}
+		runs = map[string]int{"memory": n, "decrement": n / 2, "file": n / 10}
 	}
-	for _, kind := range []string{"memory", "file"} {
+	for _, kind := range []string{"memory", "decrement", "file"} {
 		t.Run(kind, func(t *testing.T) {
 			for seed := range uint64(runs[kind]) {
 				g := newOpGen(rand.New(rand.NewPCG(seed, 11)), 0, 2)
@@ -600,7 +605,7 @@ func TestDecisionModel(t *testing.T) {
 // are shared and contended.
 func TestDecisionModelConcurrent(t *testing.T) {
 	const workers, steps = 4, 300
-	for _, kind := range []string{"memory", "file"} {
+	for _, kind := range []string{"memory", "decrement", "file"} {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			st := modelStore(t, kind)
@@ -638,4 +643,80 @@ func TestDecisionModelConcurrent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decrementingStore is a memory store with store.Decrementer, written
+// plainly as the one Update its doc describes, so that the decision's
+// one-step pass path (as on PostgreSQL) runs under the model too.
+type decrementingStore struct{ *memory.Store }
+
+func (d *decrementingStore) DecrementIf(ctx context.Context, guardBucket, guardKey []byte, guard uint64, bucket, key []byte) (uint64, error) {
+	var before uint64
+	err := d.Update(ctx, func(tx store.Tx) error {
+		g, err := store.GetUint64(tx, guardBucket, guardKey)
+		if err != nil {
+			return err
+		}
+		if g != guard {
+			return store.ErrGuardChanged
+		}
+		v, err := tx.Get(bucket, key)
+		if err != nil {
+			return err
+		}
+		if len(v) != 4 {
+			return store.ErrBadValue
+		}
+		before = uint64(binary.BigEndian.Uint32(v))
+		if before == 0 {
+			return nil
+		}
+		return tx.Put(bucket, key, binary.BigEndian.AppendUint32(nil, uint32(before-1)))
+	})
+	return before, err
+}
+
+// On a store with store.Decrementer, a warm limited-pass decision takes
+// its pass in one step, and concurrent decisions still grant exactly the
+// passes there are.
+func TestOneStepPassesGrantExactly(t *testing.T) {
+	ctx := context.Background()
+	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
+	s, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	limited := card(cardA, "4242")
+	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, 10
+	_, err = s.UpsertIdentifiers(ctx, []access.Identifier{limited})
+	require.NoError(t, err)
+	r := access.Request{Type: access.Card, Number: "4242", Lock: access.FirstDoor, At: morning}
+	_, err = s.Check(ctx, r) // warm the cache
+	require.NoError(t, err)
+	var granted atomic.Int32
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := s.Decide(ctx, r)
+			if err == nil && d.Allow {
+				granted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int32(10), granted.Load())
+	require.Positive(t, st.calls.Load(), "the one-step path ran")
+	got, err := s.GetIdentifier(ctx, cardA)
+	require.NoError(t, err)
+	require.Equal(t, 0, *got.Additional.PassesLeft)
+}
+
+type countingDecrementer struct {
+	decrementingStore
+	calls atomic.Int32
+}
+
+func (c *countingDecrementer) DecrementIf(ctx context.Context, gb, gk []byte, g uint64, b, k []byte) (uint64, error) {
+	c.calls.Add(1)
+	return c.decrementingStore.DecrementIf(ctx, gb, gk, g, b, k)
 }

@@ -99,9 +99,10 @@ type Service struct {
 	cfg      config
 	validate *validator.Validate
 
-	counters store.CounterReader // st, when it can read the generation without a transaction
-	cache    atomic.Pointer[decisionCache]
-	lookups  sync.Pool // of *lookup
+	counters    store.CounterReader // st, when it can read the generation without a transaction
+	decrementer store.Decrementer   // st, when it can take a pass in one step
+	cache       atomic.Pointer[decisionCache]
+	lookups     sync.Pool // of *lookup
 }
 
 // New returns a Service on st, creating its buckets if needed.
@@ -133,6 +134,7 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Service, error) 
 	}
 	s := &Service{st: st, cfg: cfg, validate: newValidator()}
 	s.counters, _ = st.(store.CounterReader)
+	s.decrementer, _ = st.(store.Decrementer)
 	s.cache.Store(newDecisionCache(0))
 	s.lookups.New = s.newLookup
 	return s, nil

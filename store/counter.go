@@ -47,3 +47,25 @@ var ErrBadValue = errors.New("store: malformed value")
 type CounterReader interface {
 	ReadCounter(ctx context.Context, bucket, key []byte) (uint64, error)
 }
+
+// ErrGuardChanged is returned by Decrementer.DecrementIf when the guard
+// counter no longer holds the value the caller expected: the caller's view
+// of the data is out of date, and it should read again.
+var ErrGuardChanged = errors.New("store: guard counter changed")
+
+// Decrementer is an optional interface of a Store that can take one unit
+// of a count, guarded by a counter, in one step: what a cache keyed by a
+// generation counter needs to spend a limited resource without a
+// transaction of its own. DecrementIf acts as one Update that ran
+//
+//	g, err := GetUint64(tx, guardBucket, guardKey)
+//	if g != guard { return 0, ErrGuardChanged }
+//	n, err := the count at bucket/key // ErrNotFound when missing, ErrBadValue when not 4 or 8 bytes, big-endian
+//	if n > 0 { tx.Put(bucket, key, n-1 in the same width) }
+//	return n, nil
+//
+// and concurrent callers, in any process, never take more units than there
+// are.
+type Decrementer interface {
+	DecrementIf(ctx context.Context, guardBucket, guardKey []byte, guard uint64, bucket, key []byte) (before uint64, err error)
+}

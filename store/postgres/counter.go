@@ -19,7 +19,9 @@ import (
 // ErrGuardChanged is returned by DecrementIf when the guard counter no
 // longer holds the value the caller expected: the caller's view of the
 // data is out of date, and it should read again.
-var ErrGuardChanged = errors.New("postgres: guard counter changed")
+var ErrGuardChanged = store.ErrGuardChanged
+
+var _ store.Decrementer = (*Store)(nil)
 
 // binaryFormat asks for every parameter and result in binary form, which
 // for bytea is the bytes themselves.
