@@ -294,17 +294,31 @@ func (s timedStore) Update(ctx context.Context, fn func(store.Tx) error) error {
 }
 
 // timedCounterStore keeps the optional store.CounterReader of the store
-// underneath, which access's decision cache uses to skip a transaction.
-type timedCounterStore struct {
-	timedStore
-	store.CounterReader
-}
+// underneath, which access's decision cache uses to skip a transaction;
+// timedDecrementerStore keeps store.Decrementer as well (PostgreSQL), with
+// which a limited-pass decision takes its pass in one statement.
+type (
+	timedCounterStore struct {
+		timedStore
+		store.CounterReader
+	}
+	timedDecrementerStore struct {
+		timedCounterStore
+		store.Decrementer
+	}
+)
 
-// timeStore wraps st so that m sees the time of every Update.
+// timeStore wraps st so that m sees the time of every Update, keeping the
+// optional interfaces access uses.
 func (m *metrics) timeStore(st store.Store) store.Store {
 	t := timedStore{Store: st, times: m.storeTimes}
-	if cr, ok := st.(store.CounterReader); ok {
-		return timedCounterStore{timedStore: t, CounterReader: cr}
+	cr, ok := st.(store.CounterReader)
+	if !ok {
+		return t
 	}
-	return t
+	tc := timedCounterStore{timedStore: t, CounterReader: cr}
+	if d, ok := st.(store.Decrementer); ok {
+		return timedDecrementerStore{timedCounterStore: tc, Decrementer: d}
+	}
+	return tc
 }

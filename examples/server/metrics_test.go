@@ -251,6 +251,8 @@ func TestTimedStore(t *testing.T) {
 	_, isCounter := any(inner).(store.CounterReader)
 	_, kept := st.(store.CounterReader)
 	assert.Equal(t, isCounter, kept, "an optional interface survives the wrapper")
+	_, dec := m.timeStore(decrementer{inner}).(store.Decrementer)
+	assert.True(t, dec, "store.Decrementer survives the wrapper")
 	ctx := context.Background()
 	require.NoError(t, st.Update(ctx, func(tx store.Tx) error { return tx.CreateBucketIfNotExists([]byte("b")) }))
 	boom := errors.New("boom")
@@ -344,4 +346,11 @@ func TestInProcess(t *testing.T) {
 		m := series(t, families, "lintel_http_requests_total", map[string]string{"route": route, "code": code})
 		assert.Equal(t, 4.0, m.GetCounter().GetValue(), route)
 	}
+}
+
+// decrementer is a store that says it is a store.Decrementer.
+type decrementer struct{ *memory.Store }
+
+func (decrementer) DecrementIf(context.Context, []byte, []byte, uint64, []byte, []byte) (uint64, error) {
+	return 0, store.ErrGuardChanged
 }
