@@ -1,7 +1,9 @@
 package httpadapter
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -83,4 +85,26 @@ func TestNonces(t *testing.T) {
 	assert.False(t, fresh)
 	assert.True(t, n.use(n.issue(), "00000001"))
 	assert.Len(t, n.used, 1, "expired nonces are forgotten")
+}
+
+// A batch cut short by its deadline or its client is answered 503, with
+// a message that says nothing was written.
+func TestContextErrorsAreNotWritten(t *testing.T) {
+	p := &panel{cfg: withDefaults(Config{Accounts: nopAccounts{}})}
+	for _, err := range []error{context.DeadlineExceeded, fmt.Errorf("access: batch not written: %w", context.Canceled)} {
+		w := httptest.NewRecorder()
+		p.fail(w, httptest.NewRequest("POST", "/api/v1/access/users/link/update", nil), err)
+		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+		assert.JSONEq(t, `{"error":"Request ended before it was written"}`, w.Body.String())
+	}
+}
+
+type nopAccounts struct{}
+
+func (nopAccounts) CheckPassword(context.Context, string, string) (Account, error) {
+	return Account{}, ErrBadCredentials
+}
+
+func (nopAccounts) DigestHA1(context.Context, string, string, DigestAlgorithm) (string, Account, error) {
+	return "", Account{}, ErrBadCredentials
 }

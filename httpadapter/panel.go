@@ -36,6 +36,7 @@ const (
 	MsgNotFound           Message = "Not found"                               // 404
 	MsgMethodNotAllowed   Message = "Method not allowed"                      // 405
 	MsgInternal           Message = "Internal error"                          // 500
+	MsgNotWritten         Message = "Request ended before it was written"     // 503: deadline passed or client gone; nothing written
 )
 
 // MsgLoginsBusy, ours too, answers a login with 429 and Retry-After while
@@ -220,6 +221,10 @@ func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// error ends with "N, at most M", said as the adapter says it.
 		_, counts, _ := strings.Cut(err.Error(), access.ErrTooManyItems.Error()+": ")
 		writeJSON(w, http.StatusBadRequest, errorBody(string(MsgListTooLong)+": "+counts))
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// The request's deadline passed or its client went away before the
+		// batch could commit: nothing was written.
+		writeJSON(w, http.StatusServiceUnavailable, errorBody(MsgNotWritten))
 	default:
 		p.internal(w, r, err)
 	}
