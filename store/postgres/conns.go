@@ -99,14 +99,24 @@ func (p *parking) flush() {
 	for _, c := range all {
 		p.s.rollback(c.conn)
 	}
-	p.s.bg.Wait()
+	p.s.waitBackground()
+}
+
+// waitBackground waits for the ROLLBACKs in flight. New ones wait for it
+// to return before they are counted, as sync.WaitGroup requires.
+func (s *Store) waitBackground() {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	s.bg.Wait()
 }
 
 // rollback ends conn's transaction, if any, from another goroutine, and
 // returns conn to the pool (which drops it unless it is then idle). Close
 // waits for it.
 func (s *Store) rollback(conn *pgxpool.Conn) {
+	s.bgMu.RLock() // an Add may not race a Wait that could see zero
 	s.bg.Add(1)
+	s.bgMu.RUnlock()
 	go func() {
 		defer s.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), endTimeout)

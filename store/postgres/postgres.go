@@ -146,6 +146,7 @@ type Store struct {
 	q        queries
 	gate     store.Gate     // Close waits for transactions in progress
 	bg       sync.WaitGroup // ROLLBACKs sent after their transaction returned
+	bgMu     sync.RWMutex   // Add holds it shared, waitBackground exclusively
 	parking  parking        // connections of ended Views, to roll back
 	flights  flights        // ReadCounter's statements on their way
 	reserved reserved       // ReadCounter's connection
