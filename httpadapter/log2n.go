@@ -25,7 +25,7 @@ const (
 	maxPullEvents    = 128              // events in one pull, as on 2N devices
 	maxPullTimeout   = time.Hour        // longest long poll
 	defaultDuration  = 90 * time.Second // a channel not pulled for this long closes
-	maxDuration      = 24 * time.Hour
+	maxDuration      = time.Hour        // so no client can hold the 64 channels for long
 	maxIncludeWindow = 30 * 24 * time.Hour
 )
 
