@@ -444,13 +444,13 @@ func (s *Service) cacheFor(gen uint64) *decisionCache {
 // loadCredential decodes an identifier, its owning users and their time
 // profiles. Compiled schedules are shared through c.
 func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType, number string) (*credential, error) {
-	linkID := number
+	linkID, normal := number, ""
 	if t != FaceID {
-		n, ok := normalizeNumber(t, number)
-		if !ok {
+		var ok bool
+		if normal, ok = normalizeNumber(t, number); !ok {
 			return nil, nil
 		}
-		v, err := tx.Get(bucketNumbers, numberKey(t, n))
+		v, err := tx.Get(bucketNumbers, numberKey(t, normal))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil
 		}
@@ -463,9 +463,10 @@ func (s *Service) loadCredential(tx store.Tx, c *decisionCache, t IdentifierType
 	if err != nil || !ok || id.Type != t {
 		return nil, err
 	}
-	n, _ := normalizeNumber(t, id.Number)
+	// The index matched, so the presented number's normal form is the
+	// stored one's: mask that.
 	cred := &credential{linkID: id.LinkID, lock: id.Lock, validity: id.Valid, limited: !id.Valid.Passes.IsPermanent,
-		masked: maskNumber(t, n)}
+		masked: maskNumber(t, normal)}
 	if cred.detached, err = exists(tx, bucketDetached, id.LinkID); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -136,16 +137,9 @@ func (l *logChannels) firstSince(ctx context.Context, t time.Time) (uint64, erro
 	evs, err := l.j.Events(ctx, 0, journal.Filter{Since: t}, 1)
 	if err != nil || len(evs) == 0 {
 		last, lerr := l.j.Last(ctx)
-		return last, cmpErr(err, lerr)
+		return last, cmp.Or(err, lerr)
 	}
 	return evs[0].ID - 1, nil
-}
-
-func cmpErr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // channel reads the id parameter and takes the channel for a pull or an
