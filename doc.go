@@ -14,7 +14,11 @@
 //
 // They import each other downwards only:
 //
-//	examples/server ─> httpadapter ─> access, directory ─> timeprofile, face ─> store
+//	examples/server ─> httpadapter ─> access, directory ─> journal, timeprofile ─> store
+//
+// Package face stands apart: access does not link a face detector unless
+// the program asks for one, with access/facecheck, as database/sql never
+// imports its drivers.
 //
 // What each one owns:
 //
@@ -30,7 +34,10 @@
 //     rule (the reference) and to a schedule that answers Active(t) by
 //     calendar arithmetic, without walking occurrences.
 //   - [github.com/lintelhq/lintel/face] decodes base64 face photos within
-//     fixed bounds and checks them for a face with the pigo detector.
+//     fixed bounds and checks them for a face with the pigo detector;
+//     access/facecheck hands it to access as its FaceChecker.
+//   - [github.com/lintelhq/lintel/journal] is the durable, bounded event
+//     log of decisions and changes that embedders and both APIs read.
 //   - [github.com/lintelhq/lintel/access] keeps users, identifiers,
 //     apartments, lift rules and time profiles by the management system's
 //     link_id, answers batches with the vendor's per-item result codes, and

@@ -2,19 +2,15 @@ package access_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"image"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/access"
-	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/store/memory"
+	"github.com/lintelhq/lintel/timeprofile"
 )
 
 const (
@@ -28,14 +24,14 @@ const (
 // fakeFaces accepts payloads "face", calls "noface" faceless and the rest bad.
 type fakeFaces struct{}
 
-func (fakeFaces) Check(_ context.Context, payload string) (face.Enrollment, error) {
+func (fakeFaces) CheckFace(_ context.Context, payload string) error {
 	switch payload {
 	case "face":
-		return face.Enrollment{Faces: 1, Face: face.Face{Rect: image.Rect(0, 0, 200, 200), Score: 9}}, nil
+		return nil
 	case "noface":
-		return face.Enrollment{}, face.ErrNoFace
+		return access.ErrNoFace
 	}
-	return face.Enrollment{}, face.ErrBadImage
+	return access.ErrFaceUnreadable
 }
 
 func newService(t testing.TB, opts ...access.Option) *access.Service {
@@ -76,9 +72,10 @@ func TestExtendedInfoSpellings(t *testing.T) {
 	assert.Equal(t, "List cannot be empty", access.ErrListEmpty.Error())
 	assert.Equal(t, "Wrong Logical Address", access.ErrWrongLogicalAddress.Error())
 	assert.Equal(t, "Apartment with that Logical Address already exist", access.ErrAddressTaken.Error())
-	assert.Equal(t, "Wrong JSON body: no value for `list_items[0].name`", access.MissingValue("list_items[0].name").Error())
-	assert.Equal(t, "Wrong JSON body: value `list_items[2].lock` was of the wrong type", access.WrongType("list_items[2].lock").Error())
-	assert.ErrorIs(t, access.WrongType("x"), access.ErrWrongJSONBody)
+	assert.Equal(t, "access: item 0: no value for `name`", (&access.ItemError{Field: "name", Missing: true, Err: access.ErrWrongJSONBody}).Error())
+	assert.Equal(t, "access: item 2: value `lock` was of the wrong type", (&access.ItemError{Index: 2, Field: "lock", Err: access.ErrWrongJSONBody}).Error())
+	assert.Equal(t, "access: item 1: Wrong Logical Address", (&access.ItemError{Index: 1, Err: access.ErrWrongLogicalAddress}).Error())
+	assert.Equal(t, "access: 3 items in one batch, at most 2", (&access.TooManyItemsError{N: 3, Max: 2}).Error())
 	// The result's wire name keeps the vendor's spelling.
 	dup := false
 	assert.JSONEq(t, `{"link_id":"x","success":true,"extended_info":"created","has_dublicates":false}`,
@@ -149,21 +146,21 @@ func TestRequestErrorsRejectTheWholeBatch(t *testing.T) {
 	tests := []struct {
 		name string
 		bad  access.User
-		want string
+		want *access.ItemError
 	}{
-		{"missing name", noName, "Wrong JSON body: no value for `list_items[1].name`"},
-		{"missing auth_factors", noFactors, "Wrong JSON body: no value for `list_items[1].auth_factors`"},
-		{"empty auth_factors", emptyFactors, "Wrong JSON body: no value for `list_items[1].auth_factors`"},
-		{"unknown auth factor", badFactor, "Wrong JSON body: value `list_items[1].auth_factors[0]` was of the wrong type"},
-		{"lock_number 3", badLock, "Wrong JSON body: value `list_items[1].lock_number` was of the wrong type"},
-		{"link_id not a uuid", badLink, "Wrong JSON body: value `list_items[1].link_id` was of the wrong type"},
+		{"missing name", noName, missing(1, "name")},
+		{"missing auth_factors", noFactors, missing(1, "auth_factors")},
+		{"empty auth_factors", emptyFactors, missing(1, "auth_factors")},
+		{"unknown auth factor", badFactor, wrong(1, "auth_factors[0]")},
+		{"lock_number 3", badLock, wrong(1, "lock_number")},
+		{"link_id not a uuid", badLink, wrong(1, "link_id")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newService(t)
 			_, err := s.UpsertUsers(ctx, []access.User{user(seedA, "A"), tc.bad})
 			require.ErrorIs(t, err, access.ErrWrongJSONBody)
-			assert.Equal(t, tc.want, err.Error())
+			assert.Equal(t, tc.want, itemError(t, err))
 			_, err = s.GetUser(ctx, seedA)
 			assert.ErrorIs(t, err, access.ErrNotFound, "nothing of the batch is written")
 		})
@@ -177,7 +174,25 @@ func TestRequestErrorsRejectTheWholeBatch(t *testing.T) {
 
 	small := newService(t, access.WithMaxBatch(2))
 	_, err = small.UpsertUsers(ctx, []access.User{user(seedA, "A"), user(seedB, "B"), user(other, "C")})
-	assert.ErrorIs(t, err, access.ErrTooManyItems)
+	var tooMany *access.TooManyItemsError
+	require.ErrorAs(t, err, &tooMany)
+	assert.Equal(t, access.TooManyItemsError{N: 3, Max: 2}, *tooMany)
+}
+
+func missing(i int, field string) *access.ItemError {
+	return &access.ItemError{Index: i, Field: field, Missing: true, Err: access.ErrWrongJSONBody}
+}
+
+func wrong(i int, field string) *access.ItemError {
+	return &access.ItemError{Index: i, Field: field, Err: access.ErrWrongJSONBody}
+}
+
+// itemError is err as the *access.ItemError it must be.
+func itemError(t testing.TB, err error) *access.ItemError {
+	t.Helper()
+	var item *access.ItemError
+	require.ErrorAs(t, err, &item)
+	return item
 }
 
 // The seed users-link-delete.txt example: the same link_id twice.
@@ -319,26 +334,8 @@ func TestIdentifierNumberFormats(t *testing.T) {
 			continue
 		}
 		require.Error(t, err, "%s %q", tc.t, tc.number)
-		assert.Equal(t, "Wrong JSON body: value `list_items[1].identifier_number` was of the wrong type", err.Error())
+		assert.Equal(t, wrong(1, "identifier_number"), itemError(t, err))
 	}
-}
-
-func TestRealFaceChecker(t *testing.T) {
-	photo, err := os.ReadFile("../face/testdata/sample.jpg")
-	require.NoError(t, err)
-	s, err := access.New(context.Background(), memory.New()) // pigo, package face's defaults
-	require.NoError(t, err)
-	good, bad := card(seedA, base64.StdEncoding.EncodeToString(photo)), card(seedB, "not a photo")
-	good.Type, bad.Type = access.FaceID, access.FaceID
-	rs, err := s.UpsertIdentifiers(context.Background(), []access.Identifier{good, bad})
-	require.NoError(t, err)
-	assert.Equal(t, []access.Result{
-		{LinkID: seedA, Success: true, ExtendedInfo: access.Created},
-		{LinkID: seedB, ExtendedInfo: access.BadBase64ImageFile},
-	}, rs)
-	got, err := s.GetIdentifier(context.Background(), seedA)
-	require.NoError(t, err)
-	assert.Equal(t, good.Number, got.Number, "the photo is kept")
 }
 
 func TestTimeProfileMessages(t *testing.T) {
@@ -355,15 +352,13 @@ func TestTimeProfileMessages(t *testing.T) {
 	bad.RepeatOptions.RepeatFormat.RepeatType = "hourly"
 	_, err = s.UpsertTimeProfiles(ctx, []access.TimeProfile{p, bad})
 	require.Error(t, err)
-	assert.Equal(t, "Wrong repeat_type", err.Error())
-	var item *access.ItemError
-	require.True(t, errors.As(err, &item))
-	assert.Equal(t, 1, item.Index)
+	assert.Equal(t, &access.ItemError{Index: 1, Err: timeprofile.ErrWrongRepeatType}, itemError(t, err))
+	assert.Equal(t, "Wrong repeat_type", itemError(t, err).Err.Error())
 
 	badUID := p
 	badUID.LinkID = "night-shift"
 	_, err = s.UpsertTimeProfiles(ctx, []access.TimeProfile{badUID})
-	assert.Equal(t, "Wrong Time Profile Uid", err.Error())
+	assert.Equal(t, "Wrong Time Profile Uid", itemError(t, err).Err.Error())
 }
 
 func TestApartments(t *testing.T) {
@@ -377,17 +372,17 @@ func TestApartments(t *testing.T) {
 	assert.Equal(t, access.Created, rs[1].ExtendedInfo)
 
 	_, err = s.UpsertApartments(ctx, []access.Apartment{flat(other, 0, 1)})
-	assert.Equal(t, "Wrong Logical Address", err.Error())
+	assert.Equal(t, &access.ItemError{Err: access.ErrWrongLogicalAddress}, itemError(t, err))
 	_, err = s.UpsertApartments(ctx, []access.Apartment{flat(other, 1, 100)})
-	assert.Equal(t, "Wrong Logical Address", err.Error())
+	assert.Equal(t, "Wrong Logical Address", itemError(t, err).Err.Error())
 	_, err = s.UpsertApartments(ctx, []access.Apartment{flat(other, 2, 2), flat(tpID, 1, 2)})
-	assert.Equal(t, "Apartment with that Logical Address already exist", err.Error())
+	assert.Equal(t, &access.ItemError{Index: 1, Err: access.ErrAddressTaken}, itemError(t, err))
 	_, err = s.GetApartment(ctx, other)
 	assert.ErrorIs(t, err, access.ErrNotFound, "the batch is rolled back")
 	spaced := flat(other, 3, 3)
 	spaced.Name = " padded"
 	_, err = s.UpsertApartments(ctx, []access.Apartment{spaced})
-	assert.Equal(t, "Wrong JSON body: value `list_items[0].apartment_name` was of the wrong type", err.Error())
+	assert.Equal(t, wrong(0, "apartment_name"), itemError(t, err))
 
 	// Moving a flat frees its old address.
 	rs, err = s.UpsertApartments(ctx, []access.Apartment{flat(seedB, 1, 3), flat(other, 1, 2)})

@@ -58,7 +58,7 @@ func (s *Service) UpsertApartments(ctx context.Context, apartments []Apartment) 
 			return nil, &ItemError{Index: i, Err: ErrWrongLogicalAddress}
 		}
 		if a.Name != "" && !apartmentName.MatchString(a.Name) {
-			return nil, WrongType(fmt.Sprintf("list_items[%d].apartment_name", i))
+			return nil, wrongField(i, "apartment_name")
 		}
 	}
 	return s.commit(ctx, "apartments", "upsert", func(tx store.Tx) ([]Result, error) {

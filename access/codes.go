@@ -1,9 +1,6 @@
 package access
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // ExtendedInfo is the extended_info of a batch result, spelled as the
 // vendor spells it.
@@ -50,8 +47,8 @@ func (m Message) Error() string { return string(m) }
 
 // Request-level messages of the panel API.
 const (
-	// ErrWrongJSONBody: the body is missing, is not JSON, or does not have
-	// the request's shape. Every *FieldError matches it with errors.Is.
+	// ErrWrongJSONBody: a field of an item is missing, of the wrong type
+	// or has an invalid value (an *ItemError with a Field wraps it).
 	ErrWrongJSONBody Message = "Wrong JSON body"
 	// ErrListEmpty: a delete request with no link_ids, or a batch with no
 	// list_items.
@@ -64,44 +61,51 @@ const (
 	ErrAddressTaken Message = "Apartment with that Logical Address already exist"
 )
 
-// ErrTooManyItems is returned for a batch longer than the service's
-// MaxBatch; the HTTP adapter answers it with a 400.
-var ErrTooManyItems = errors.New("access: too many items in one request")
+// TooManyItemsError rejects a batch of N items, more than the service's
+// limit Max (WithMaxBatch).
+type TooManyItemsError struct{ N, Max int }
 
-// FieldError is a request error about one field, named by its JSON path
-// (list_items[3].valid.time.from). Its message is the panel's:
-// "Wrong JSON body: no value for `path`" when the field is missing, else
-// "Wrong JSON body: value `path` was of the wrong type".
-type FieldError struct {
-	Path    string
-	Missing bool
+func (e *TooManyItemsError) Error() string {
+	return fmt.Sprintf("access: %d items in one batch, at most %d", e.N, e.Max)
 }
 
-// MissingValue returns the error for a required field that is absent.
-func MissingValue(path string) *FieldError { return &FieldError{Path: path, Missing: true} }
-
-// WrongType returns the error for a field of the wrong type or an invalid value.
-func WrongType(path string) *FieldError { return &FieldError{Path: path} }
-
-func (e *FieldError) Error() string {
-	if e.Missing {
-		return fmt.Sprintf("%s: no value for `%s`", ErrWrongJSONBody, e.Path)
-	}
-	return fmt.Sprintf("%s: value `%s` was of the wrong type", ErrWrongJSONBody, e.Path)
-}
-
-// Is makes errors.Is(err, ErrWrongJSONBody) true for every FieldError.
-func (e *FieldError) Is(target error) bool { return target == ErrWrongJSONBody }
-
-// ItemError is a request error found in one item of a batch (a time
-// profile breaking a rule, say). Its message is the cause's alone, as the
-// panel answers it; Index says which item.
+// ItemError is a request error found in item Index of a batch; it
+// rejects the whole batch. When it is about one field, Field is the
+// field's JSON path inside the item ("valid.time.from",
+// "auth_factors[0]"), as json.UnmarshalTypeError.Field is, Missing says
+// whether the field is absent (else its value is of the wrong type or
+// invalid) and Err is ErrWrongJSONBody. Otherwise Field is "" and Err
+// is the cause, whose text is the panel's message: a time profile's
+// ("Wrong repeat_type", "Wrong Time Profile Uid", ...),
+// ErrWrongLogicalAddress or ErrAddressTaken.
+//
+// Paths on the wire ("list_items[3].name") are the HTTP adapter's to
+// make: it knows what the list is called.
 type ItemError struct {
-	Index int
-	Err   error
+	Index   int
+	Field   string
+	Missing bool
+	Err     error
 }
 
-func (e *ItemError) Error() string { return e.Err.Error() }
+func (e *ItemError) Error() string {
+	switch {
+	case e.Field == "":
+		return fmt.Sprintf("access: item %d: %v", e.Index, e.Err)
+	case e.Missing:
+		return fmt.Sprintf("access: item %d: no value for `%s`", e.Index, e.Field)
+	}
+	return fmt.Sprintf("access: item %d: value `%s` was of the wrong type", e.Index, e.Field)
+}
 
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *ItemError) Unwrap() error { return e.Err }
+
+// missingField and wrongField are the ItemErrors about one field.
+func missingField(i int, field string) *ItemError {
+	return &ItemError{Index: i, Field: field, Missing: true, Err: ErrWrongJSONBody}
+}
+
+func wrongField(i int, field string) *ItemError {
+	return &ItemError{Index: i, Field: field, Err: ErrWrongJSONBody}
+}

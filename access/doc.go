@@ -8,15 +8,15 @@
 // Delete* for each entity. Each batch runs in one store transaction, and
 // there are two kinds of failure, as on the vendor's panels:
 //
-//   - Request errors reject the whole batch before anything is written,
-//     with an error whose text is exactly the panel's 400 message: a
-//     *FieldError ("Wrong JSON body: no value for `list_items[3].name`",
-//     "... value `list_items[0].lock_number` was of the wrong type") for a
-//     missing field, a wrong type, an invalid value or a number whose format
-//     does not fit its type; ErrListEmpty ("List cannot be empty"); an
-//     *ItemError carrying a time profile's message ("Wrong repeat_type",
-//     "Wrong Time Profile Uid", ...) or an apartment's
-//     (ErrWrongLogicalAddress, ErrAddressTaken); ErrTooManyItems.
+//   - Request errors reject the whole batch before anything is written:
+//     an *ItemError for item i of the list, naming the field inside the
+//     item that is missing, of the wrong type or invalid (a number whose
+//     format does not fit its type, say), or carrying a time profile's
+//     message ("Wrong repeat_type", "Wrong Time Profile Uid", ...) or an
+//     apartment's (ErrWrongLogicalAddress, ErrAddressTaken); ErrListEmpty
+//     ("List cannot be empty"); a *TooManyItemsError. The HTTP adapter
+//     turns them into the panel's 400 messages ("Wrong JSON body: no
+//     value for `list_items[3].name`"), with the wire path it knows.
 //   - Business outcomes are per item: a batch returns one or more Results
 //     per input item, in input order, whose JSON is the wire form, and one
 //     bad item never fails the others. ExtendedInfo has a typed constant for
@@ -82,6 +82,8 @@
 // passes_left is the wrong type, never wrapped.
 //
 // Time profiles are read in the panel's zone (WithLocation, default UTC).
-// Face photos are checked with package face before a batch's transaction
-// begins (WithFaceChecker to plug another checker).
+// Face photos are checked before a batch's transaction begins, by the
+// FaceChecker the program gives (WithFaceChecker; package
+// access/facecheck wires package face's detector). Without one, face
+// identifiers are not supported.
 package access

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/access"
-	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
 )
@@ -279,15 +278,15 @@ func TestPassCountsNeverWrap(t *testing.T) {
 		id   access.Identifier
 		path string
 	}{
-		{"max_passes 2^32", limited(1<<32, nil), "list_items[0].valid.passes.max_passes"},
-		{"max_passes 2^32+1", limited(1<<32+1, nil), "list_items[0].valid.passes.max_passes"},
-		{"passes_left 2^32", limited(5, n(1<<32)), "list_items[0].additional.passes_left"},
-		{"passes_left negative", limited(5, n(-1)), "list_items[0].additional.passes_left"},
+		{"max_passes 2^32", limited(1<<32, nil), "valid.passes.max_passes"},
+		{"max_passes 2^32+1", limited(1<<32+1, nil), "valid.passes.max_passes"},
+		{"passes_left 2^32", limited(5, n(1<<32)), "additional.passes_left"},
+		{"passes_left negative", limited(5, n(-1)), "additional.passes_left"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.UpsertIdentifiers(ctx, []access.Identifier{tc.id})
-			require.EqualError(t, err, "Wrong JSON body: value `"+tc.path+"` was of the wrong type")
+			require.EqualError(t, err, "access: item 0: value `"+tc.path+"` was of the wrong type")
 			_, err = s.GetIdentifier(ctx, cardA)
 			require.ErrorIs(t, err, access.ErrNotFound, "nothing written")
 		})
@@ -385,7 +384,7 @@ func TestLicencePlatesFoldOnlyOneToOne(t *testing.T) {
 	}
 	for _, bad := range []string{"SIS\x00123", "SIS\t123", "\xff", "   "} {
 		_, err := s.UpsertIdentifiers(ctx, []access.Identifier{plate(seedA, bad)})
-		require.EqualError(t, err, "Wrong JSON body: value `list_items[0].identifier_number` was of the wrong type", "%q", bad)
+		require.EqualError(t, err, "access: item 0: value `identifier_number` was of the wrong type", "%q", bad)
 	}
 	rs, err := s.UpsertIdentifiers(ctx, []access.Identifier{plate(seedA, "sis 123"), plate(seedB, "ſıſ 123")})
 	require.NoError(t, err)
@@ -400,7 +399,7 @@ type slowFaces struct {
 	delay         time.Duration
 }
 
-func (f *slowFaces) Check(ctx context.Context, payload string) (face.Enrollment, error) {
+func (f *slowFaces) CheckFace(ctx context.Context, payload string) error {
 	n := f.running.Add(1)
 	defer f.running.Add(-1)
 	for {
@@ -412,9 +411,9 @@ func (f *slowFaces) Check(ctx context.Context, payload string) (face.Enrollment,
 	select {
 	case <-time.After(f.delay):
 	case <-ctx.Done():
-		return face.Enrollment{}, ctx.Err()
+		return ctx.Err()
 	}
-	return fakeFaces{}.Check(ctx, payload)
+	return fakeFaces{}.CheckFace(ctx, payload)
 }
 
 func faceItems(n int) []access.Identifier {

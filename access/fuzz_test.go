@@ -40,14 +40,17 @@ func FuzzUpsert(f *testing.F) {
 			n = len(list)
 			results, err = s.UpsertIdentifiers(context.Background(), list)
 		}
-		var item *access.ItemError
+		var (
+			item    *access.ItemError
+			tooMany *access.TooManyItemsError
+		)
 		switch {
 		case err == nil:
 			if len(results) < n {
 				t.Fatalf("%d results for %d items", len(results), n)
 			}
 		case errors.Is(err, access.ErrWrongJSONBody), errors.Is(err, access.ErrListEmpty),
-			errors.Is(err, access.ErrTooManyItems), errors.As(err, &item):
+			errors.As(err, &tooMany), errors.As(err, &item):
 		default:
 			t.Fatalf("undocumented error: %v", err)
 		}

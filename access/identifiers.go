@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/store"
 )
 
@@ -122,7 +121,7 @@ func (s *Service) UpsertIdentifiers(ctx context.Context, ids []Identifier) ([]Re
 		}
 		n, ok := normalizeNumber(ids[i].Type, ids[i].Number)
 		if !ok {
-			return nil, WrongType(fmt.Sprintf("list_items[%d].identifier_number", i))
+			return nil, wrongField(i, "identifier_number")
 		}
 		numbers[i] = n
 	}
@@ -181,11 +180,11 @@ func (s *Service) checkFaces(ctx context.Context, ids []Identifier) ([]ExtendedI
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				_, err := s.cfg.faces.Check(ctx, ids[i].Number)
+				err := s.cfg.faces.CheckFace(ctx, ids[i].Number)
 				switch {
-				case errors.Is(err, face.ErrBadImage):
+				case errors.Is(err, ErrFaceUnreadable):
 					refused[i] = BadBase64ImageFile
-				case errors.Is(err, face.ErrNoFace):
+				case errors.Is(err, ErrNoFace):
 					refused[i] = FaceHasNotRecognized
 				case err != nil:
 					cancel(fmt.Errorf("access: checking the face of %s: %w", ids[i].LinkID, err))

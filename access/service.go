@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
-	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
 )
@@ -44,11 +43,25 @@ type Capabilities struct {
 	MaxFaceIdentifiers int
 }
 
-// FaceChecker decides whether a face photo may be enrolled; *face.Checker
-// is the one New uses by default.
+// FaceChecker decides whether a face photo (an identifier_number of type
+// face_id: base64, or a data URI) may be enrolled. CheckFace returns nil
+// to enrol it; an error that matches ErrFaceUnreadable (errors.Is) for a
+// photo that does not decode, answered bad_base_64_image_file; one that
+// matches ErrNoFace for a photo without a face the checker accepts,
+// answered face_has_not_recognized. Any other error, a done context's
+// included, refuses the whole batch before anything is written.
+//
+// Package access/facecheck wires package face's detector (pigo) in; access
+// itself links no detector.
 type FaceChecker interface {
-	Check(ctx context.Context, payload string) (face.Enrollment, error)
+	CheckFace(ctx context.Context, photo string) error
 }
+
+// The verdicts of a FaceChecker.
+var (
+	ErrFaceUnreadable = errors.New("access: face photo does not decode")
+	ErrNoFace         = errors.New("access: no face recognized in the photo")
+)
 
 // DefaultMaxBatch is the default limit on items per batch.
 const DefaultMaxBatch = 10_000
@@ -66,11 +79,13 @@ type config struct {
 type Option func(*config)
 
 // WithCapabilities sets the panel's capabilities; the default supports
-// face identifiers and sets no limits.
+// face identifiers (once a FaceChecker is given) and sets no limits.
 func WithCapabilities(c Capabilities) Option { return func(o *config) { o.caps = c } }
 
-// WithFaceChecker replaces the default face checker (pigo, package face's
-// defaults).
+// WithFaceChecker sets the checker of face photos. Without one, face
+// identifiers are answered face_id_not_supported, as they are when
+// Capabilities.FaceID is false: a photo nobody looked at is never
+// enrolled.
 func WithFaceChecker(f FaceChecker) Option { return func(o *config) { o.faces = f } }
 
 // WithLocation sets the panel's time zone, in which time profiles are
@@ -114,12 +129,8 @@ func New(ctx context.Context, st store.Store, opts ...Option) (*Service, error) 
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.faces == nil && cfg.caps.FaceID {
-		c, err := face.NewChecker(face.Config{})
-		if err != nil {
-			return nil, err
-		}
-		cfg.faces = c
+	if cfg.faces == nil {
+		cfg.caps.FaceID = false // see WithFaceChecker
 	}
 	err := st.Update(ctx, func(tx store.Tx) error {
 		for _, b := range allBuckets {
@@ -161,7 +172,7 @@ func (s *Service) checkBatch(n int) error {
 		return ErrListEmpty
 	}
 	if n > s.cfg.maxBatch {
-		return fmt.Errorf("%w: %d, at most %d", ErrTooManyItems, n, s.cfg.maxBatch)
+		return &TooManyItemsError{N: n, Max: s.cfg.maxBatch}
 	}
 	return nil
 }

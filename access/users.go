@@ -40,7 +40,7 @@ type User struct {
 
 // UpsertUsers creates or updates users by link_id, in one transaction.
 //
-// A request error (see FieldError) rejects the whole batch before anything
+// A request error (see ItemError) rejects the whole batch before anything
 // is written. Otherwise each user yields a result, created or updated, with
 // has_dublicates true when another user has the same name (info tells them
 // apart), followed by one warning result (success true) for each kind of

@@ -28,8 +28,8 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// validateItem checks one item's struct rules and returns the panel's
-// message for the first failure, with the item's path (list_items[i]).
+// validateItem checks item i's struct rules and returns an *ItemError for
+// the first failure.
 func validateItem(v *validator.Validate, i int, item any) error {
 	err := v.Struct(item)
 	if err == nil {
@@ -42,14 +42,13 @@ func validateItem(v *validator.Validate, i int, item any) error {
 	fe := errs[0]
 	// Namespace is "User.auth_factors[0]": swap the type name for the item's path.
 	_, rest, _ := strings.Cut(fe.Namespace(), ".")
-	path := fmt.Sprintf("list_items[%d].%s", i, rest)
 	if fe.Tag() == "required" {
-		return MissingValue(path)
+		return missingField(i, rest)
 	}
 	if fe.Tag() == "min" && fe.Kind() == reflect.Slice && fe.Param() == "1" {
-		return MissingValue(path) // "auth_factors must contain at least one item"
+		return missingField(i, rest) // "auth_factors must contain at least one item"
 	}
-	return WrongType(path)
+	return wrongField(i, rest)
 }
 
 // Number formats (SPEC.md): decimal, or hex byte pairs separated by : or -.
