@@ -68,8 +68,10 @@ var ErrBadCredentials = errors.New("httpadapter: wrong login or password")
 // CheckPassword checks the MD5 hex of a password (lower case), which is
 // what the panel API's login sends; HTTP Basic passes the MD5 of the
 // password it received. HTTP Digest needs H(username:realm:password),
-// which a slow password hash cannot give, so DigestHA1 returns it per
-// realm and algorithm. Both return ErrBadCredentials for an unknown user
+// which a slow password hash cannot give, so DigestHA1 returns it for the
+// accounts' one realm, Realm, which the adapter's challenges name too
+// (the one source of the realm: a mismatch would refuse every Digest
+// login). Both return ErrBadCredentials for an unknown user
 // or a wrong password, and ErrBusy when they cannot check now (the
 // adapter answers 429 and does not count a failure); any other error is
 // answered as an internal one. An implementation with a slow hash should
@@ -77,7 +79,8 @@ var ErrBadCredentials = errors.New("httpadapter: wrong login or password")
 // throttle bounds the failures per user and address, not the requests.
 type Accounts interface {
 	CheckPassword(ctx context.Context, username, md5hex string) (Account, error)
-	DigestHA1(ctx context.Context, username, realm string, alg DigestAlgorithm) (string, Account, error)
+	DigestHA1(ctx context.Context, username string, alg DigestAlgorithm) (string, Account, error)
+	Realm() string
 }
 
 // ErrBusy is returned by Accounts when it cannot check a password now:
@@ -323,11 +326,11 @@ func (a *StoreAccounts) remember(key [sha256.Size]byte) {
 	a.cache.put(key, a.now().Add(a.cacheTTL))
 }
 
-// DigestHA1 returns the stored HA1 for the realm and algorithm.
-func (a *StoreAccounts) DigestHA1(ctx context.Context, username, realm string, alg DigestAlgorithm) (string, Account, error) {
-	if realm != a.realm {
-		return "", Account{}, ErrBadCredentials
-	}
+// Realm is the HTTP Digest realm the accounts' HA1 values are for.
+func (a *StoreAccounts) Realm() string { return a.realm }
+
+// DigestHA1 returns the stored HA1 for the algorithm.
+func (a *StoreAccounts) DigestHA1(ctx context.Context, username string, alg DigestAlgorithm) (string, Account, error) {
 	rec, err := a.load(ctx, username)
 	if err != nil {
 		return "", Account{}, err

@@ -1,13 +1,12 @@
 package httpadapter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lintelhq/lintel/access"
@@ -72,7 +71,6 @@ type Config struct {
 	Journal *journal.Journal
 	Logger  *slog.Logger // nil discards
 	Limits  Limits
-	Realm   string           // HTTP Digest realm; default "lintel"
 	Now     func() time.Time // default time.Now
 }
 
@@ -108,16 +106,15 @@ func withDefaults(cfg Config) Config {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.Realm = or(cfg.Realm, "lintel")
 	l := &cfg.Limits
-	l.MaxBodyBytes = or(l.MaxBodyBytes, 16<<20)
-	l.MaxListItems = or(l.MaxListItems, access.DefaultMaxBatch)
-	l.TokenTTL = or(l.TokenTTL, 2*time.Hour)
-	l.LoginFailures = or(l.LoginFailures, 5)
-	l.LoginAddressFailures = or(l.LoginAddressFailures, 4*l.LoginFailures)
-	l.LoginUserFailures = or(l.LoginUserFailures, 4*l.LoginFailures)
-	l.LoginWindow = or(l.LoginWindow, 15*time.Minute)
-	l.NonceTTL = or(l.NonceTTL, 5*time.Minute)
+	l.MaxBodyBytes = cmp.Or(l.MaxBodyBytes, 16<<20)
+	l.MaxListItems = cmp.Or(l.MaxListItems, access.DefaultMaxBatch)
+	l.TokenTTL = cmp.Or(l.TokenTTL, 2*time.Hour)
+	l.LoginFailures = cmp.Or(l.LoginFailures, 5)
+	l.LoginAddressFailures = cmp.Or(l.LoginAddressFailures, 4*l.LoginFailures)
+	l.LoginUserFailures = cmp.Or(l.LoginUserFailures, 4*l.LoginFailures)
+	l.LoginWindow = cmp.Or(l.LoginWindow, 15*time.Minute)
+	l.NonceTTL = cmp.Or(l.NonceTTL, 5*time.Minute)
 	return cfg
 }
 
@@ -136,41 +133,45 @@ func serve(cfg Config, logins *throttle) http.Handler {
 		}
 	}
 	mux := http.NewServeMux()
-	if cfg.Access != nil {
-		newPanel(cfg, logins).routes(mux)
-	}
-	if cfg.Directory != nil || cfg.Journal != nil {
-		newDir(cfg, logins).routes(mux)
-	}
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPIDocument)
-	})
+	register(mux, tables(cfg, logins)...)
 	return logRequests(cfg.Logger, mux)
 }
 
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
+// tables is every route the adapter serves for cfg.
+func tables(cfg Config, logins *throttle) []table {
+	var ts []table
+	if cfg.Access != nil {
+		ts = append(ts, newPanel(cfg, logins).table())
 	}
-	return v
+	if cfg.Directory != nil || cfg.Journal != nil {
+		ts = append(ts, newDir(cfg, logins).table())
+	}
+	return append(ts, table{api: docs{}, routes: []route{{http.MethodGet, "/openapi.json", "", serveOpenAPI}}})
 }
 
-// methods routes one path by request method; any other method is answered
-// by notAllowed, with the Allow header set.
-type methods struct {
-	handlers   map[string]http.Handler
-	notAllowed func(http.ResponseWriter, *http.Request)
+// docs is the API of the adapter's own document.
+type docs struct{}
+
+func (d docs) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := rt.handle(w, r, &call{}); err != nil {
+			d.fail(w, r, err)
+		}
+	})
 }
 
-func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h, ok := m.handlers[r.Method]; ok {
-		h.ServeHTTP(w, r)
-		return
+func (docs) fail(w http.ResponseWriter, _ *http.Request, err error) {
+	status := http.StatusInternalServerError
+	if errors.Is(err, errMethodNotAllowed) {
+		status = http.StatusMethodNotAllowed
 	}
-	w.Header().Set("Allow", strings.Join(slices.Sorted(maps.Keys(m.handlers)), ", "))
-	m.notAllowed(w, r)
+	http.Error(w, http.StatusText(status), status)
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(openAPIDocument)
+	return err
 }
 
 // writeJSON writes v with a status.

@@ -10,25 +10,42 @@ import (
 	"github.com/lintelhq/lintel/access"
 )
 
-// The request errors of decoding are access's (*access.FieldError,
-// access.ErrWrongJSONBody): the panel answers them verbatim, and the 2N
-// API takes the JSON path of a FieldError for its error's param.
+// The request errors of decoding: errBadJSON and *fieldError. The panel
+// API answers them with its "Wrong JSON body" messages, the 2N API with
+// codes 12 and 11 and the field's path as the param.
+
+// errBadJSON is a body that is empty, not JSON, or not a JSON object.
+var errBadJSON = errors.New("httpadapter: body is not a JSON object")
+
+// fieldError is a field of a body, named by its JSON path
+// ("list_items[3].valid.time.from"), that is missing or whose value is of
+// the wrong type or invalid. Its text is the panel API's message.
+type fieldError struct {
+	path    string
+	missing bool
+}
+
+func (e *fieldError) Error() string {
+	if e.missing {
+		return fmt.Sprintf("%s: no value for `%s`", access.ErrWrongJSONBody, e.path)
+	}
+	return fmt.Sprintf("%s: value `%s` was of the wrong type", access.ErrWrongJSONBody, e.path)
+}
 
 // decodeObject decodes body, which must be one JSON object, into v. An
 // empty body, one that is not JSON or whose top level is not an object
-// is access.ErrWrongJSONBody; a value of the wrong type is a FieldError
-// with its path.
+// is errBadJSON; a value of the wrong type is a *fieldError with its path.
 func decodeObject(body []byte, v any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
-		return access.ErrWrongJSONBody
+		return errBadJSON
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return access.WrongType(typeErr.Field)
+			return &fieldError{path: typeErr.Field}
 		}
-		return access.ErrWrongJSONBody
+		return errBadJSON
 	}
 	return nil
 }
@@ -53,9 +70,9 @@ func decodeList[T any](raw json.RawMessage, path string, max int) ([]T, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
-		return nil, access.MissingValue(path)
+		return nil, &fieldError{path: path, missing: true}
 	case raw[0] != '[':
-		return nil, access.WrongType(path)
+		return nil, &fieldError{path: path}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	_, _ = dec.Token() // '['
@@ -73,7 +90,7 @@ func decodeList[T any](raw json.RawMessage, path string, max int) ([]T, error) {
 				elem := bytes.TrimLeft(raw[start:dec.InputOffset()], ", \t\r\n")
 				at += "." + fieldPath(elem, typeErr.Field)
 			}
-			return nil, access.WrongType(at)
+			return nil, &fieldError{path: at}
 		}
 		items = append(items, item)
 	}

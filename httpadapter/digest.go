@@ -50,7 +50,7 @@ func (s *dir) digest(r *http.Request, p map[string]string) (Account, error) {
 		alg = DigestMD5 // RFC 7616: MD5 when absent
 	}
 	nonce, nc, user := p["nonce"], p["nc"], p["username"]
-	if (alg != DigestMD5 && alg != DigestSHA256) || p["qop"] != "auth" || p["realm"] != s.cfg.Realm ||
+	if (alg != DigestMD5 && alg != DigestSHA256) || p["qop"] != "auth" || p["realm"] != s.cfg.Accounts.Realm() ||
 		p["uri"] != r.URL.RequestURI() || !validNonceCount(nc) || p["cnonce"] == "" || p["userhash"] == "true" {
 		return Account{}, errNoCredentials
 	}
@@ -59,7 +59,7 @@ func (s *dir) digest(r *http.Request, p map[string]string) (Account, error) {
 		return Account{}, errNoCredentials // not a nonce of this server
 	}
 	acct, err := s.logins.check(r, user, func() (Account, error) {
-		ha1, acct, err := s.cfg.Accounts.DigestHA1(r.Context(), user, s.cfg.Realm, alg)
+		ha1, acct, err := s.cfg.Accounts.DigestHA1(r.Context(), user, alg)
 		if err != nil {
 			return Account{}, err
 		}
@@ -100,11 +100,12 @@ func (s *dir) challenge(w http.ResponseWriter, stale bool) {
 	if stale {
 		extra = ", stale=true"
 	}
+	realm := s.cfg.Accounts.Realm()
 	for _, alg := range []DigestAlgorithm{DigestSHA256, DigestMD5} {
-		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, qop="auth", algorithm=%s, nonce=%q, opaque="lintel"%s`, s.cfg.Realm, alg, nonce, extra))
+		w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Digest realm=%q, qop="auth", algorithm=%s, nonce=%q, opaque="lintel"%s`, realm, alg, nonce, extra))
 	}
-	w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, s.cfg.Realm))
-	s.fail(w, http.StatusUnauthorized, CodeAuthRequired, "", "")
+	w.Header().Add("WWW-Authenticate", fmt.Sprintf(`Basic realm=%q, charset="UTF-8"`, realm))
+	s.answer(w, http.StatusUnauthorized, CodeAuthRequired, "", "")
 }
 
 // maxNonceUses bounds the requests one Digest nonce authenticates; the

@@ -3,13 +3,13 @@ package httpadapter
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 
-	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/journal"
 )
@@ -75,19 +75,14 @@ func newDir(cfg Config, logins *throttle) *dir {
 	return s
 }
 
-// dirHandler is a directory function's handler once the request is
-// authenticated and its body decoded.
-type dirHandler func(http.ResponseWriter, *http.Request, request)
-
-func (s *dir) routes(mux *http.ServeMux) {
-	function := func(name string, need AccountType, h dirHandler, verbs ...string) {
-		handlers := map[string]http.Handler{}
+func (s *dir) table() table {
+	// Every function answers the methods the device accepts for it; an
+	// unknown path under /api/ is code 2, as on the device.
+	t := table{api: s, prefix: "/api/"}
+	function := func(name string, need AccountType, h handlerFunc, verbs ...string) {
 		for _, verb := range verbs {
-			handlers[verb] = s.auth(need, h)
+			t.routes = append(t.routes, route{verb, "/api/" + name, need, h})
 		}
-		mux.Handle("/api/"+name, methods{handlers: handlers, notAllowed: func(w http.ResponseWriter, _ *http.Request) {
-			s.fail(w, http.StatusOK, CodeInvalidMethod, "", "")
-		}})
 	}
 	if s.d != nil {
 		function("dir/template", Manager, s.template, http.MethodGet, http.MethodPost)
@@ -96,65 +91,58 @@ func (s *dir) routes(mux *http.ServeMux) {
 		function("dir/delete", Admin, s.delete, http.MethodPut)
 		function("dir/get", Manager, s.get, http.MethodPost)
 		function("dir/query", Manager, s.query, http.MethodPost)
-		mux.HandleFunc("/api/dir/", func(w http.ResponseWriter, _ *http.Request) {
-			s.fail(w, http.StatusOK, CodeInvalidPath, "", "")
-		})
 	}
 	if s.logs != nil {
 		function("log/caps", Manager, s.logCaps, http.MethodGet, http.MethodPost)
 		function("log/subscribe", Manager, s.logSubscribe, http.MethodGet, http.MethodPost)
 		function("log/pull", Manager, s.logPull, http.MethodGet, http.MethodPost)
 		function("log/unsubscribe", Manager, s.logUnsubscribe, http.MethodGet, http.MethodPost)
-		mux.HandleFunc("/api/log/", func(w http.ResponseWriter, _ *http.Request) {
-			s.fail(w, http.StatusOK, CodeInvalidPath, "", "")
-		})
 	}
+	return t
 }
 
-// auth authenticates a request, checks the account's rights and decodes
-// the body (an empty body is an empty request).
-func (s *dir) auth(need AccountType, h dirHandler) http.Handler {
+// serve authenticates a request, checks the account's rights, decodes
+// the parameters (an empty body is no parameters), runs the handler and
+// answers its error.
+func (s *dir) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		acct, err := s.authenticate(r)
-		switch {
-		case errors.Is(err, errThrottled):
-			w.Header().Set("Retry-After", retryAfter(err))
-			s.fail(w, http.StatusTooManyRequests, CodeRejected, "", "too many failed logins, try again later")
-			return
-		case errors.Is(err, ErrBusy):
-			w.Header().Set("Retry-After", retryAfter(err))
-			s.fail(w, http.StatusTooManyRequests, CodeRejected, "", "too many logins at once, try again later")
-			return
-		case errors.Is(err, errStale):
-			s.challenge(w, true)
-			return
-		case errors.Is(err, errNoCredentials), errors.Is(err, ErrBadCredentials):
-			s.challenge(w, false)
-			return
-		case err != nil:
-			s.failErr(w, r, err)
-			return
+		c := &call{}
+		err := s.authorize(r, rt.need, c)
+		if err == nil {
+			r = r.WithContext(journal.WithSource(r.Context(), c.acct.Username))
+			err = s.readParams(w, r, c)
 		}
-		logUser(r, acct.Username)
-		r = r.WithContext(journal.WithSource(r.Context(), acct.Username))
-		if need == Admin && acct.Type != Admin {
-			s.fail(w, http.StatusOK, CodeNoPrivileges, "", "")
-			return
+		if err == nil {
+			err = rt.handle(w, r, c)
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
 		if err != nil {
-			s.fail(w, http.StatusOK, CodeDataTooBig, "body", "")
-			return
+			s.fail(w, r, err)
 		}
-		var req request
-		if len(bytes.TrimSpace(body)) > 0 {
-			if err := decodeObject(body, &req); err != nil {
-				s.failErr(w, r, err)
-				return
-			}
-		}
-		h(w, r, req)
 	})
+}
+
+func (s *dir) authorize(r *http.Request, need AccountType, c *call) error {
+	acct, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	logUser(r, acct.Username)
+	c.acct = acct
+	if need == Admin && acct.Type != Admin {
+		return &twoNError{status: http.StatusOK, code: CodeNoPrivileges}
+	}
+	return nil
+}
+
+func (s *dir) readParams(w http.ResponseWriter, r *http.Request, c *call) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
+	if err != nil {
+		return &twoNError{status: http.StatusOK, code: CodeDataTooBig, param: "body"}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return decodeObject(body, &c.params)
 }
 
 // envelope is the 2N API's answer, in the vendor's order of keys.
@@ -171,39 +159,55 @@ type dirError struct {
 	Description string `json:"description"`
 }
 
-func (s *dir) ok(w http.ResponseWriter, result any) {
+func (s *dir) ok(w http.ResponseWriter, result any) error {
 	writeJSON(w, http.StatusOK, envelope{Success: true, Result: result})
+	return nil
 }
 
-func (s *dir) fail(w http.ResponseWriter, status int, code Code, param, description string) {
-	if description == "" {
-		description = code.Description()
-	}
-	writeJSON(w, status, envelope{Error: &dirError{Code: code, Param: param, Description: description}})
+func (s *dir) answer(w http.ResponseWriter, status int, code Code, param, description string) {
+	writeJSON(w, status, envelope{Error: &dirError{Code: code, Param: param, Description: cmp.Or(description, code.Description())}})
 }
 
-// failErr answers a request error with its code, and any other error as
-// a processing error.
-func (s *dir) failErr(w http.ResponseWriter, r *http.Request, err error) {
+// fail is the 2N API's one error mapper: the adapter's and directory's
+// request errors get their codes, failed authentication a challenge, and
+// anything else is logged and answered as a processing error.
+func (s *dir) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var (
+		te      *twoNError
 		re      *directory.RequestError
-		field   *access.FieldError
+		field   *fieldError
 		tooLong *listTooLongError
 	)
 	switch {
+	case errors.As(err, &te):
+		s.answer(w, te.status, te.code, te.param, te.desc)
 	case errors.As(err, &re):
-		s.fail(w, http.StatusOK, Code(re.Code), re.Param, re.Description)
+		s.answer(w, http.StatusOK, Code(re.Code), re.Param, re.Description)
+	case errors.Is(err, errThrottled):
+		w.Header().Set("Retry-After", retryAfter(err))
+		s.answer(w, http.StatusTooManyRequests, CodeRejected, "", "too many failed logins, try again later")
+	case errors.Is(err, ErrBusy):
+		w.Header().Set("Retry-After", retryAfter(err))
+		s.answer(w, http.StatusTooManyRequests, CodeRejected, "", "too many logins at once, try again later")
+	case errors.Is(err, errStale):
+		s.challenge(w, true)
+	case errors.Is(err, errNoCredentials), errors.Is(err, ErrBadCredentials):
+		s.challenge(w, false)
+	case errors.Is(err, errMethodNotAllowed):
+		s.answer(w, http.StatusOK, CodeInvalidMethod, "", "")
+	case errors.Is(err, errNoRoute):
+		s.answer(w, http.StatusOK, CodeInvalidPath, "", "")
 	case errors.As(err, &tooLong):
-		s.fail(w, http.StatusOK, CodeDataTooBig, tooLong.path, "")
-	case errors.As(err, &field) && field.Missing:
-		s.fail(w, http.StatusOK, CodeMissingParam, field.Path, "")
+		s.answer(w, http.StatusOK, CodeDataTooBig, tooLong.path, "")
+	case errors.As(err, &field) && field.missing:
+		s.answer(w, http.StatusOK, CodeMissingParam, field.path, "")
 	case errors.As(err, &field):
-		s.fail(w, http.StatusOK, CodeInvalidParam, field.Path, "")
-	case errors.Is(err, access.ErrWrongJSONBody):
-		s.fail(w, http.StatusOK, CodeInvalidParam, "body", "")
+		s.answer(w, http.StatusOK, CodeInvalidParam, field.path, "")
+	case errors.Is(err, errBadJSON):
+		s.answer(w, http.StatusOK, CodeInvalidParam, "body", "")
 	default:
 		s.cfg.Logger.ErrorContext(r.Context(), "directory request failed", "path", r.URL.Path, "err", err)
-		s.fail(w, http.StatusOK, CodeProcessingError, "", "")
+		s.answer(w, http.StatusOK, CodeProcessingError, "", "")
 	}
 }
 
@@ -229,18 +233,18 @@ func (r request) fields() []string {
 
 // users decodes users:[...] into elements of T; an absent list is nil,
 // for directory to judge.
-func users[T any](s *dir, req request) ([]T, error) {
-	if req.Users == nil {
+func users[T any](s *dir, c *call) ([]T, error) {
+	if c.params.Users == nil {
 		return nil, nil
 	}
-	return decodeList[T](req.Users, "users", s.cfg.Limits.MaxListItems)
+	return decodeList[T](c.params.Users, "users", s.cfg.Limits.MaxListItems)
 }
 
 // uuids reads users:[{uuid}] of delete and get.
-func (s *dir) uuids(req request) ([]string, error) {
+func (s *dir) uuids(c *call) ([]string, error) {
 	refs, err := users[struct {
 		UUID string `json:"uuid"`
-	}](s, req)
+	}](s, c)
 	if err != nil {
 		return nil, err
 	}
@@ -251,69 +255,63 @@ func (s *dir) uuids(req request) ([]string, error) {
 	return ids, nil
 }
 
-// answer writes a directory function's result or its error.
-func (s *dir) answer(w http.ResponseWriter, r *http.Request, result any, err error) {
+// answerWith writes a directory function's result, or returns its error.
+func (s *dir) answerWith(w http.ResponseWriter, result any, err error) error {
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
-	s.ok(w, result)
+	return s.ok(w, result)
 }
 
-func (s *dir) template(w http.ResponseWriter, _ *http.Request, _ request) {
-	s.ok(w, map[string][]json.RawMessage{"users": {s.d.Template()}})
+func (s *dir) template(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	return s.ok(w, map[string][]json.RawMessage{"users": {s.d.Template()}})
 }
 
-func (s *dir) create(w http.ResponseWriter, r *http.Request, req request) {
+func (s *dir) create(w http.ResponseWriter, r *http.Request, c *call) error {
 	force := r.URL.Query().Get("force")
 	if force != "" && force != "0" && force != "1" {
-		s.fail(w, http.StatusOK, CodeInvalidParam, "force", "")
-		return
+		return invalidParam("force")
 	}
-	entries, err := users[json.RawMessage](s, req)
+	entries, err := users[json.RawMessage](s, c)
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
 	res, err := s.d.Create(r.Context(), entries, force == "1")
-	s.answer(w, r, res, err)
+	return s.answerWith(w, res, err)
 }
 
-func (s *dir) update(w http.ResponseWriter, r *http.Request, req request) {
-	entries, err := users[json.RawMessage](s, req)
+func (s *dir) update(w http.ResponseWriter, r *http.Request, c *call) error {
+	entries, err := users[json.RawMessage](s, c)
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
 	res, err := s.d.Update(r.Context(), entries)
-	s.answer(w, r, res, err)
+	return s.answerWith(w, res, err)
 }
 
-func (s *dir) delete(w http.ResponseWriter, r *http.Request, req request) {
-	ids, err := s.uuids(req)
+func (s *dir) delete(w http.ResponseWriter, r *http.Request, c *call) error {
+	ids, err := s.uuids(c)
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
-	res, err := s.d.Delete(r.Context(), ids, req.Owner)
-	s.answer(w, r, res, err)
+	res, err := s.d.Delete(r.Context(), ids, c.params.Owner)
+	return s.answerWith(w, res, err)
 }
 
-func (s *dir) get(w http.ResponseWriter, r *http.Request, req request) {
-	ids, err := s.uuids(req)
+func (s *dir) get(w http.ResponseWriter, r *http.Request, c *call) error {
+	ids, err := s.uuids(c)
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
-	res, err := s.d.Get(r.Context(), ids, req.fields())
-	s.answer(w, r, res, err)
+	res, err := s.d.Get(r.Context(), ids, c.params.fields())
+	return s.answerWith(w, res, err)
 }
 
 // query streams its answer, entry by entry as directory.QueryEach reads
 // them, so that a large directory (photos of up to 512 KiB each) never
 // sits whole in memory. A failure before the first entry is answered with
 // the error envelope; one after it can only cut the answer short.
-func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
+func (s *dir) query(w http.ResponseWriter, r *http.Request, c *call) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	started := false
 	start := func(series string) {
@@ -324,6 +322,7 @@ func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
 		bw.WriteString(`,"users":[`)
 		started = true
 	}
+	req := c.params
 	series, err := s.d.QueryEach(r.Context(), req.Series, req.Iterator.Timestamp, req.fields(), func(series string, entry json.RawMessage) error {
 		if started {
 			bw.WriteByte(',')
@@ -335,8 +334,7 @@ func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
 	})
 	switch {
 	case err != nil && !started:
-		s.failErr(w, r, err)
-		return
+		return err
 	case err != nil:
 		s.cfg.Logger.ErrorContext(r.Context(), "directory query cut short", "err", err)
 		panic(http.ErrAbortHandler) // the client sees a broken answer, not a wrong one
@@ -347,6 +345,7 @@ func (s *dir) query(w http.ResponseWriter, r *http.Request, req request) {
 	if err := bw.Flush(); err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	return nil
 }
 
 func writeJSONString(w *bufio.Writer, s string) {

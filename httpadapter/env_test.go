@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"image"
 	"io"
 	"log/slog"
 	"net/http"
@@ -24,7 +23,6 @@ import (
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
-	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/httpadapter"
 	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
@@ -35,14 +33,14 @@ import (
 // anything else is no image.
 type fakeFaces struct{}
 
-func (fakeFaces) Check(_ context.Context, payload string) (face.Enrollment, error) {
+func (fakeFaces) CheckFace(_ context.Context, payload string) error {
 	switch payload {
 	case "face":
-		return face.Enrollment{Faces: 1, Face: face.Face{Rect: image.Rect(0, 0, 200, 200), Score: 9}}, nil
+		return nil
 	case "noface":
-		return face.Enrollment{}, face.ErrNoFace
+		return access.ErrNoFace
 	}
-	return face.Enrollment{}, face.ErrBadImage
+	return access.ErrFaceUnreadable
 }
 
 const (
@@ -94,6 +92,13 @@ func newEnv(t testing.TB, cfg envConfig) *env {
 // newHandler is the adapter of an env, with its store and clock.
 func newHandler(t testing.TB, cfg envConfig) (http.Handler, store.Store, *clock) {
 	t.Helper()
+	c, st, clk := newConfig(t, cfg)
+	return httpadapter.New(c), st, clk
+}
+
+// newConfig is the adapter's Config of an env, with its store and clock.
+func newConfig(t testing.TB, cfg envConfig) (httpadapter.Config, store.Store, *clock) {
+	t.Helper()
 	ctx := context.Background()
 	st := cfg.store
 	if st == nil {
@@ -116,9 +121,8 @@ func newHandler(t testing.TB, cfg envConfig) (http.Handler, store.Store, *clock)
 	if logTo == nil {
 		logTo = io.Discard
 	}
-	h := httpadapter.New(httpadapter.Config{Access: svc, Directory: d, Journal: j, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
-		Logger: slog.New(slog.NewTextHandler(logTo, nil))})
-	return h, st, c
+	return httpadapter.Config{Access: svc, Directory: d, Journal: j, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
+		Logger: slog.New(slog.NewTextHandler(logTo, nil))}, st, c
 }
 
 // loadSpec reads /openapi.json from a running adapter and checks that it

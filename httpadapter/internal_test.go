@@ -105,6 +105,8 @@ func (nopAccounts) CheckPassword(context.Context, string, string) (Account, erro
 	return Account{}, ErrBadCredentials
 }
 
-func (nopAccounts) DigestHA1(context.Context, string, string, DigestAlgorithm) (string, Account, error) {
+func (nopAccounts) DigestHA1(context.Context, string, DigestAlgorithm) (string, Account, error) {
 	return "", Account{}, ErrBadCredentials
 }
+
+func (nopAccounts) Realm() string { return "lintel" }

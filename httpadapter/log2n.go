@@ -61,19 +61,18 @@ func (l *logChannels) sweep(now time.Time) {
 	}
 }
 
-func (s *dir) logCaps(w http.ResponseWriter, _ *http.Request, _ request) {
-	s.ok(w, map[string][]string{"events": twoNEventNames})
+func (s *dir) logCaps(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	return s.ok(w, map[string][]string{"events": twoNEventNames})
 }
 
 // logSubscribe answers /api/log/subscribe?include=new|all|-<seconds>&filter=A,B&duration=<s>.
-func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ request) {
+func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ *call) error {
 	q := r.URL.Query()
 	l := s.logs
 	ctx := r.Context()
 	last, err := l.j.Last(ctx)
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
 	cursor := last
 	switch inc := q.Get("include"); {
@@ -83,23 +82,19 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ request) {
 	case strings.HasPrefix(inc, "-"):
 		secs, err := strconv.Atoi(inc[1:])
 		if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxIncludeWindow {
-			s.fail(w, http.StatusOK, CodeInvalidParam, "include", "")
-			return
+			return invalidParam("include")
 		}
 		if cursor, err = l.firstSince(ctx, l.now().Add(-time.Duration(secs)*time.Second)); err != nil {
-			s.failErr(w, r, err)
-			return
+			return err
 		}
 	default:
-		s.fail(w, http.StatusOK, CodeInvalidParam, "include", "")
-		return
+		return invalidParam("include")
 	}
 	var filter []string
 	if f := q.Get("filter"); f != "" {
 		for name := range strings.SplitSeq(f, ",") {
 			if !slices.Contains(twoNEventNames, name) {
-				s.fail(w, http.StatusOK, CodeInvalidParam, "filter", "")
-				return
+				return invalidParam("filter")
 			}
 			filter = append(filter, name)
 		}
@@ -108,8 +103,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ request) {
 	if d := q.Get("duration"); d != "" {
 		secs, err := strconv.Atoi(d)
 		if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxDuration {
-			s.fail(w, http.StatusOK, CodeInvalidParam, "duration", "")
-			return
+			return invalidParam("duration")
 		}
 		duration = time.Duration(secs) * time.Second
 	}
@@ -118,8 +112,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ request) {
 	l.sweep(now)
 	if len(l.channels) >= maxLogChannels {
 		l.mu.Unlock()
-		s.fail(w, http.StatusOK, CodeProcessingError, "", "too many subscriptions")
-		return
+		return &twoNError{status: http.StatusOK, code: CodeProcessingError, desc: "too many subscriptions"}
 	}
 	var id uint32
 	for id == 0 || l.channels[id] != nil {
@@ -129,7 +122,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ request) {
 	}
 	l.channels[id] = &logChannel{cursor: cursor, filter: filter, duration: duration, expires: now.Add(duration)}
 	l.mu.Unlock()
-	s.ok(w, map[string]uint32{"id": id})
+	return s.ok(w, map[string]uint32{"id": id})
 }
 
 // firstSince is the cursor before the first event at or after t.
@@ -143,12 +136,11 @@ func (l *logChannels) firstSince(ctx context.Context, t time.Time) (uint64, erro
 }
 
 // channel reads the id parameter and takes the channel for a pull or an
-// unsubscribe; it answers a failure itself.
-func (s *dir) channel(w http.ResponseWriter, r *http.Request) (uint32, *logChannel, bool) {
+// unsubscribe.
+func (s *dir) channel(r *http.Request) (uint32, *logChannel, error) {
 	raw := r.URL.Query().Get("id")
 	if raw == "" {
-		s.fail(w, http.StatusOK, CodeMissingParam, "id", "")
-		return 0, nil, false
+		return 0, nil, missingParam("id")
 	}
 	n, err := strconv.ParseUint(raw, 10, 32)
 	l := s.logs
@@ -157,10 +149,9 @@ func (s *dir) channel(w http.ResponseWriter, r *http.Request) (uint32, *logChann
 	l.sweep(l.now())
 	c := l.channels[uint32(n)]
 	if err != nil || c == nil {
-		s.fail(w, http.StatusOK, CodeInvalidParam, "id", "")
-		return 0, nil, false
+		return 0, nil, invalidParam("id")
 	}
-	return uint32(n), c, true
+	return uint32(n), c, nil
 }
 
 // twoNLogEvent is one event of a pull.
@@ -174,26 +165,24 @@ type twoNLogEvent struct {
 
 // logPull answers /api/log/pull?id=N&timeout=<s>: up to 128 events of the
 // channel, waiting up to timeout seconds for the first.
-func (s *dir) logPull(w http.ResponseWriter, r *http.Request, _ request) {
+func (s *dir) logPull(w http.ResponseWriter, r *http.Request, _ *call) error {
 	timeout := time.Duration(0)
 	if t := r.URL.Query().Get("timeout"); t != "" {
 		secs, err := strconv.Atoi(t)
 		if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxPullTimeout {
-			s.fail(w, http.StatusOK, CodeInvalidParam, "timeout", "")
-			return
+			return invalidParam("timeout")
 		}
 		timeout = time.Duration(secs) * time.Second
 	}
-	_, c, ok := s.channel(w, r)
-	if !ok {
-		return
+	_, c, err := s.channel(r)
+	if err != nil {
+		return err
 	}
 	l := s.logs
 	l.mu.Lock()
 	if c.busy {
 		l.mu.Unlock()
-		s.fail(w, http.StatusOK, CodeProcessingError, "id", "a pull on this channel is in progress")
-		return
+		return &twoNError{status: http.StatusOK, code: CodeProcessingError, param: "id", desc: "a pull on this channel is in progress"}
 	}
 	c.busy = true
 	cursor, filter := c.cursor, c.filter
@@ -213,10 +202,9 @@ func (s *dir) logPull(w http.ResponseWriter, r *http.Request, _ request) {
 	c.busy, c.cursor, c.expires = false, cursor, l.now().Add(c.duration)
 	l.mu.Unlock()
 	if err != nil {
-		s.failErr(w, r, err)
-		return
+		return err
 	}
-	s.ok(w, map[string][]twoNLogEvent{"events": out})
+	return s.ok(w, map[string][]twoNLogEvent{"events": out})
 }
 
 // collect reads events after cursor and returns those the filter selects,
@@ -243,13 +231,13 @@ func (l *logChannels) collect(ctx context.Context, cursor uint64, filter []strin
 	return out, cursor, nil
 }
 
-func (s *dir) logUnsubscribe(w http.ResponseWriter, r *http.Request, _ request) {
-	id, _, ok := s.channel(w, r)
-	if !ok {
-		return
+func (s *dir) logUnsubscribe(w http.ResponseWriter, r *http.Request, _ *call) error {
+	id, _, err := s.channel(r)
+	if err != nil {
+		return err
 	}
 	s.logs.mu.Lock()
 	delete(s.logs.channels, id)
 	s.logs.mu.Unlock()
-	s.ok(w, nil)
+	return s.ok(w, nil)
 }

@@ -1,6 +1,7 @@
 package httpadapter
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
@@ -59,36 +60,34 @@ func basipInfo(ev *journal.Event) map[string]any {
 	return info
 }
 
-func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ Account) {
+func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ *call) error {
 	q := r.URL.Query()
-	intParam := func(name string, def, lo, hi int64) (int64, bool) {
+	var bad error
+	intParam := func(name string, def, lo, hi int64) int64 {
 		s := q.Get(name)
 		if s == "" {
-			return def, true
+			return def
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < lo || n > hi {
-			writeJSON(w, http.StatusBadRequest, errorBody("Wrong "+name))
-			return 0, false
+			bad = cmp.Or(bad, error(&panelError{http.StatusBadRequest, Message("Wrong " + name)}))
 		}
-		return n, true
+		return n
 	}
-	from, ok1 := intParam("from", 0, 0, 1<<40)
-	to, ok2 := intParam("to", 0, 0, 1<<40)
-	limit, ok3 := intParam("limit", 10, 1, 100)
-	page, ok4 := intParam("page_number", 1, 1, 1<<31)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return
+	from := intParam("from", 0, 0, 1<<40)
+	to := intParam("to", 0, 0, 1<<40)
+	limit := intParam("limit", 10, 1, 100)
+	page := intParam("page_number", 1, 1, 1<<31)
+	if bad != nil {
+		return bad
 	}
 	order := q.Get("order_by")
 	if order != "" && order != "asc" && order != "desc" {
-		writeJSON(w, http.StatusBadRequest, errorBody("Wrong order_by"))
-		return
+		return &panelError{http.StatusBadRequest, "Wrong order_by"}
 	}
 	match, err := parseLogFilter(q.Get("filter"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongFilter))
-		return
+		return &panelError{http.StatusBadRequest, MsgWrongFilter}
 	}
 	f := journal.Filter{}
 	if from > 0 {
@@ -102,8 +101,7 @@ func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ Account) {
 	for scanned := 0; scanned < maxLogScan; {
 		evs, err := p.cfg.Journal.Events(r.Context(), after, f, journal.MaxPage)
 		if err != nil {
-			p.internal(w, r, err)
-			return
+			return err
 		}
 		if len(evs) == 0 {
 			break
@@ -130,6 +128,7 @@ func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ Account) {
 		"list_option": map[string]any{"pagination": map[string]int64{
 			"current_page": page, "items_on_page": limit, "total_items": total, "total_pages": (total + limit - 1) / limit}},
 	})
+	return nil
 }
 
 var errFilter = errors.New("httpadapter: bad log filter")

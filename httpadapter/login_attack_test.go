@@ -52,9 +52,9 @@ func (c *countingAccounts) CheckPassword(ctx context.Context, username, md5hex s
 	return c.Accounts.CheckPassword(ctx, username, md5hex)
 }
 
-func (c *countingAccounts) DigestHA1(ctx context.Context, username, realm string, alg httpadapter.DigestAlgorithm) (string, httpadapter.Account, error) {
+func (c *countingAccounts) DigestHA1(ctx context.Context, username string, alg httpadapter.DigestAlgorithm) (string, httpadapter.Account, error) {
 	defer c.enter()()
-	return c.Accounts.DigestHA1(ctx, username, realm, alg)
+	return c.Accounts.DigestHA1(ctx, username, alg)
 }
 
 type attackConfig struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -18,8 +19,11 @@ import (
 )
 
 // Message is an error message of the panel API, the "error" of its JSON
-// error body. The request errors of package access (access.Message,
-// *access.FieldError, *access.ItemError) are answered with their own text.
+// error body. The request errors of package access are answered with the
+// panel's texts: access.Message as it is, an *access.ItemError about a
+// field as "Wrong JSON body: no value for `list_items[i].field`" (or
+// "value `...` was of the wrong type"), and one about a whole item with
+// its cause's text.
 type Message string
 
 // The panel API's messages. The vendor documents the first four; the
@@ -61,71 +65,51 @@ func newPanel(cfg Config, logins *throttle) *panel {
 	return &panel{cfg: cfg, svc: cfg.Access, logins: logins, tokens: map[string]session{}}
 }
 
-// handler is a route's handler once the request is authenticated.
-type handler func(http.ResponseWriter, *http.Request, Account)
-
-func (p *panel) routes(mux *http.ServeMux) {
-	route := func(path, method string, h http.Handler) {
-		mux.Handle(path, methods{handlers: map[string]http.Handler{method: h}, notAllowed: func(w http.ResponseWriter, _ *http.Request) {
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody(MsgMethodNotAllowed))
-		}})
+func (p *panel) table() table {
+	t := table{api: p, prefix: "/api/v1/", routes: []route{
+		{http.MethodGet, "/api/v1/login", "", p.login},
+		{http.MethodPost, "/api/v1/logout", Manager, p.logout},
+		{http.MethodPost, "/api/v1/access/decide", Manager, p.decide},
+	}}
+	entity := func(base string, upsert, del, get, list handlerFunc) {
+		t.routes = append(t.routes,
+			route{http.MethodPost, base + "/update", Admin, upsert},
+			route{http.MethodPost, base + "/delete", Admin, del},
+			route{http.MethodGet, base + "/{link_id}", Manager, get},
+			route{http.MethodGet, base, Manager, list})
 	}
-	route("/api/v1/login", http.MethodGet, http.HandlerFunc(p.login))
-	route("/api/v1/logout", http.MethodPost, p.auth(Manager, p.logout))
-	route("/api/v1/access/decide", http.MethodPost, p.auth(Manager, p.decide))
-	entity := func(base string, upsert, del, get, list handler) {
-		route(base+"/update", http.MethodPost, p.auth(Admin, upsert))
-		route(base+"/delete", http.MethodPost, p.auth(Admin, del))
-		route(base+"/{link_id}", http.MethodGet, p.auth(Manager, get))
-		route(base, http.MethodGet, p.auth(Manager, list))
-	}
-	entity("/api/v1/access/users/link", batch(p, "list_items", p.svc.UpsertUsers), batch(p, "link_ids", p.svc.DeleteUsers),
-		getRoute(p, p.svc.GetUser), listRoute(p, p.svc.ListUsers))
-	entity("/api/v1/access/identifiers/link", batch(p, "list_items", p.svc.UpsertIdentifiers), batch(p, "link_ids", p.svc.DeleteIdentifiers),
-		getRoute(p, p.svc.GetIdentifier), listRoute(p, p.svc.ListIdentifiers))
-	entity("/api/v1/access/timeprofile/link", batch(p, "list_items", p.svc.UpsertTimeProfiles), batch(p, "link_ids", p.svc.DeleteTimeProfiles),
-		getRoute(p, p.svc.GetTimeProfile), listRoute(p, p.svc.ListTimeProfiles))
-	entity("/api/v1/apartments/link", batch(p, "list_items", p.svc.UpsertApartments), batch(p, "link_ids", p.svc.DeleteApartments),
-		getRoute(p, p.svc.GetApartment), listRoute(p, p.svc.ListApartments))
-	entity("/api/v1/access/kone/link", batch(p, "list_items", p.svc.UpsertLiftRules), batch(p, "link_ids", p.svc.DeleteLiftRules),
-		getRoute(p, p.svc.GetLiftRule), listRoute(p, p.svc.ListLiftRules))
+	svc := p.svc
+	entity("/api/v1/access/users/link", batch(p, "list_items", svc.UpsertUsers), batch(p, "link_ids", svc.DeleteUsers),
+		getRoute(svc.GetUser), listRoute(svc.ListUsers))
+	entity("/api/v1/access/identifiers/link", batch(p, "list_items", svc.UpsertIdentifiers), batch(p, "link_ids", svc.DeleteIdentifiers),
+		getRoute(svc.GetIdentifier), listRoute(svc.ListIdentifiers))
+	entity("/api/v1/access/timeprofile/link", batch(p, "list_items", svc.UpsertTimeProfiles), batch(p, "link_ids", svc.DeleteTimeProfiles),
+		getRoute(svc.GetTimeProfile), listRoute(svc.ListTimeProfiles))
+	entity("/api/v1/apartments/link", batch(p, "list_items", svc.UpsertApartments), batch(p, "link_ids", svc.DeleteApartments),
+		getRoute(svc.GetApartment), listRoute(svc.ListApartments))
+	entity("/api/v1/access/kone/link", batch(p, "list_items", svc.UpsertLiftRules), batch(p, "link_ids", svc.DeleteLiftRules),
+		getRoute(svc.GetLiftRule), listRoute(svc.ListLiftRules))
 	if p.cfg.Journal != nil {
-		route("/api/v1/log/items", http.MethodGet, p.auth(Manager, p.logItems))
+		t.routes = append(t.routes, route{http.MethodGet, "/api/v1/log/items", Manager, p.logItems})
 	}
-	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
-	})
+	return t
 }
 
 func errorBody[M ~string](msg M) map[string]string { return map[string]string{"error": string(msg)} }
 
 // login answers GET /api/v1/login?username=U&password=MD5HEX.
-func (p *panel) login(w http.ResponseWriter, r *http.Request) {
+func (p *panel) login(w http.ResponseWriter, r *http.Request, _ *call) error {
 	w.Header().Set("Cache-Control", "no-store") // the answer holds a token
 	q := r.URL.Query()
 	user, pass := q.Get("username"), q.Get("password")
 	if user == "" || pass == "" {
-		writeJSON(w, http.StatusBadRequest, errorBody(MsgRequiredParameters))
-		return
+		return &panelError{http.StatusBadRequest, MsgRequiredParameters}
 	}
 	acct, err := p.logins.check(r, user, func() (Account, error) {
 		return p.cfg.Accounts.CheckPassword(r.Context(), user, strings.ToLower(pass))
 	})
-	switch {
-	case errors.Is(err, errThrottled):
-		w.Header().Set("Retry-After", retryAfter(err))
-		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgTooManyLogins))
-		return
-	case errors.Is(err, ErrBusy):
-		w.Header().Set("Retry-After", retryAfter(err))
-		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgLoginsBusy))
-		return
-	case errors.Is(err, ErrBadCredentials):
-		writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLogin))
-		return
-	case err != nil:
-		p.internal(w, r, err)
-		return
+	if err != nil {
+		return err
 	}
 	logUser(r, acct.Username)
 	raw := make([]byte, 32)
@@ -144,6 +128,7 @@ func (p *panel) login(w http.ResponseWriter, r *http.Request) {
 		Token       string      `json:"token"`
 		AccountType AccountType `json:"account_type"`
 	}{token, acct.Type})
+	return nil
 }
 
 // bearerToken is the token of an "Authorization: Bearer" header.
@@ -155,141 +140,169 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// auth checks the Bearer token and the account type a route needs
-// (Manager: any account).
-func (p *panel) auth(need AccountType, h handler) http.Handler {
+// serve checks the Bearer token and the account type a route needs
+// (Manager: any account; none for the login), runs the handler and
+// answers its error.
+func (p *panel) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		s, found := p.tokens[bearerToken(r)]
-		p.mu.Unlock()
-		if !found || p.cfg.Now().After(s.expires) {
-			writeJSON(w, http.StatusUnauthorized, errorBody(MsgLogIn))
-			return
+		c := &call{}
+		err := p.authorize(r, rt.need, c)
+		if err == nil {
+			r = r.WithContext(journal.WithSource(r.Context(), c.acct.Username))
+			err = rt.handle(w, r, c)
 		}
-		logUser(r, s.account.Username)
-		r = r.WithContext(journal.WithSource(r.Context(), s.account.Username))
-		if need == Admin && s.account.Type != Admin {
-			writeJSON(w, http.StatusForbidden, errorBody(MsgAdminRequired))
-			return
+		if err != nil {
+			p.fail(w, r, err)
 		}
-		h(w, r, s.account)
 	})
 }
 
-func (p *panel) logout(w http.ResponseWriter, r *http.Request, _ Account) {
+func (p *panel) authorize(r *http.Request, need AccountType, c *call) error {
+	if need == "" {
+		return nil
+	}
+	p.mu.Lock()
+	s, found := p.tokens[bearerToken(r)]
+	p.mu.Unlock()
+	if !found || p.cfg.Now().After(s.expires) {
+		return &panelError{http.StatusUnauthorized, MsgLogIn}
+	}
+	logUser(r, s.account.Username)
+	c.acct = s.account
+	if need == Admin && s.account.Type != Admin {
+		return &panelError{http.StatusForbidden, MsgAdminRequired}
+	}
+	return nil
+}
+
+func (p *panel) logout(w http.ResponseWriter, r *http.Request, _ *call) error {
 	p.mu.Lock()
 	delete(p.tokens, bearerToken(r))
 	p.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
-}
-
-func (p *panel) internal(w http.ResponseWriter, r *http.Request, err error) {
-	p.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
-	writeJSON(w, http.StatusInternalServerError, errorBody(MsgInternal))
+	return nil
 }
 
 // readObject reads a bounded body and decodes it, as one JSON object,
-// into v. It answers a failure itself and then returns false.
-func (p *panel) readObject(w http.ResponseWriter, r *http.Request, v any) bool {
+// into v.
+func (p *panel) readObject(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.Limits.MaxBodyBytes))
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(MsgBodyTooLarge))
-		return false
+		return &panelError{http.StatusRequestEntityTooLarge, MsgBodyTooLarge}
 	}
 	if err != nil {
-		err = access.ErrWrongJSONBody // a body cut short is no JSON either
-	} else {
-		err = decodeObject(body, v)
+		return errBadJSON // a body cut short is no JSON either
 	}
-	if err != nil {
-		p.fail(w, r, err)
-		return false
-	}
-	return true
+	return decodeObject(body, v)
 }
 
-// fail answers a request error with the panel's 400 body, and anything
-// else as an internal error.
+// fail is the panel API's one error mapper: request errors get the
+// panel's 400 bodies, with wire paths ("list_items[3].name") for the
+// fields of items; the adapter's own failures their status; anything
+// else is logged and answered as an internal error.
 func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var item *access.ItemError
-	var tooLong *listTooLongError
+	var (
+		pe      *panelError
+		field   *fieldError
+		item    *access.ItemError
+		tooMany *access.TooManyItemsError
+		tooLong *listTooLongError
+	)
 	switch {
-	case errors.Is(err, access.ErrWrongJSONBody), errors.Is(err, access.ErrListEmpty), errors.As(err, &item), errors.As(err, &tooLong):
-		writeJSON(w, http.StatusBadRequest, errorBody(err.Error()))
-	case errors.Is(err, access.ErrTooManyItems):
-		// The service's own limit, lower than Limits.MaxListItems: its
-		// error ends with "N, at most M", said as the adapter says it.
-		_, counts, _ := strings.Cut(err.Error(), access.ErrTooManyItems.Error()+": ")
-		writeJSON(w, http.StatusBadRequest, errorBody(string(MsgListTooLong)+": "+counts))
+	case errors.As(err, &pe):
+		writeJSON(w, pe.status, errorBody(pe.msg))
+	case errors.Is(err, errThrottled):
+		w.Header().Set("Retry-After", retryAfter(err))
+		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgTooManyLogins))
+	case errors.Is(err, ErrBusy):
+		w.Header().Set("Retry-After", retryAfter(err))
+		writeJSON(w, http.StatusTooManyRequests, errorBody(MsgLoginsBusy))
+	case errors.Is(err, ErrBadCredentials):
+		writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLogin))
+	case errors.Is(err, errMethodNotAllowed):
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody(MsgMethodNotAllowed))
+	case errors.Is(err, errNoRoute), errors.Is(err, access.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
+	case errors.As(err, &field):
+		writeJSON(w, http.StatusBadRequest, errorBody(field.Error()))
+	case errors.As(err, &item) && item.Field != "":
+		f := fieldError{path: fmt.Sprintf("list_items[%d].%s", item.Index, item.Field), missing: item.Missing}
+		writeJSON(w, http.StatusBadRequest, errorBody(f.Error()))
+	case errors.As(err, &item):
+		writeJSON(w, http.StatusBadRequest, errorBody(item.Err.Error()))
+	case errors.Is(err, errBadJSON):
+		writeJSON(w, http.StatusBadRequest, errorBody(access.ErrWrongJSONBody))
+	case errors.Is(err, access.ErrListEmpty):
+		writeJSON(w, http.StatusBadRequest, errorBody(access.ErrListEmpty))
+	case errors.As(err, &tooLong):
+		writeJSON(w, http.StatusBadRequest, errorBody(fmt.Sprintf("%s: %d, at most %d", MsgListTooLong, tooLong.n, tooLong.max)))
+	case errors.As(err, &tooMany):
+		writeJSON(w, http.StatusBadRequest, errorBody(fmt.Sprintf("%s: %d, at most %d", MsgListTooLong, tooMany.N, tooMany.Max)))
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// The request's deadline passed or its client went away before the
 		// batch could commit: nothing was written.
 		writeJSON(w, http.StatusServiceUnavailable, errorBody(MsgNotWritten))
 	default:
-		p.internal(w, r, err)
+		p.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, errorBody(MsgInternal))
 	}
 }
 
 // batch answers POST .../update {"list_items":[...]} and .../delete
 // {"link_ids":[...]}: it decodes the list at key and answers what the
 // service makes of it.
-func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]access.Result, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, _ Account) {
+func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]access.Result, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *call) error {
 		var top map[string]json.RawMessage
-		if !p.readObject(w, r, &top) {
-			return
+		if err := p.readObject(w, r, &top); err != nil {
+			return err
 		}
 		items, err := decodeList[T](top[key], key, p.cfg.Limits.MaxListItems)
 		if err != nil {
-			p.fail(w, r, err)
-			return
+			return err
 		}
 		results, err := apply(r.Context(), items)
 		if err != nil {
-			p.fail(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, map[string][]access.Result{"result": results})
+		return nil
 	}
 }
 
 // getRoute answers GET .../{link_id}.
-func getRoute[T any](p *panel, get func(context.Context, string) (T, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, _ Account) {
+func getRoute[T any](get func(context.Context, string) (T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *call) error {
 		v, err := get(r.Context(), r.PathValue("link_id"))
-		switch {
-		case errors.Is(err, access.ErrNotFound):
-			writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
-		case err != nil:
-			p.internal(w, r, err)
-		default:
-			writeJSON(w, http.StatusOK, v)
+		if err != nil {
+			return err
 		}
+		writeJSON(w, http.StatusOK, v)
+		return nil
 	}
 }
 
 // listRoute answers GET ...?after=&limit= with {"list_items","next"}.
-func listRoute[T any](p *panel, list func(context.Context, access.Page) ([]T, string, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, _ Account) {
+func listRoute[T any](list func(context.Context, access.Page) ([]T, string, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *call) error {
 		q := r.URL.Query()
 		limit := 0
 		if s := q.Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 1000 {
-				writeJSON(w, http.StatusBadRequest, errorBody(MsgWrongLimit))
-				return
+				return &panelError{http.StatusBadRequest, MsgWrongLimit}
 			}
 			limit = n
 		}
 		items, next, err := list(r.Context(), access.Page{After: q.Get("after"), Limit: limit})
 		if err != nil {
-			p.internal(w, r, err)
-			return
+			return err
 		}
 		if items == nil {
 			items = []T{}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"list_items": items, "next": next})
+		return nil
 	}
 }
 
@@ -313,38 +326,33 @@ type decideResponse struct {
 // decide answers POST /api/v1/access/decide. An admin's decision is
 // access.Service.Decide and consumes a pass; a manager may only read, so
 // its decision is access.Service.Check, a dry run that consumes nothing.
-func (p *panel) decide(w http.ResponseWriter, r *http.Request, acct Account) {
+func (p *panel) decide(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req decideRequest
-	if !p.readObject(w, r, &req) {
-		return
+	if err := p.readObject(w, r, &req); err != nil {
+		return err
 	}
-	var err error
 	switch {
 	case req.Type == nil || *req.Type == "":
-		err = access.MissingValue("identifier_type")
+		return &fieldError{path: "identifier_type", missing: true}
 	case req.Number == nil || *req.Number == "":
-		err = access.MissingValue("identifier_number")
+		return &fieldError{path: "identifier_number", missing: true}
 	case req.Lock == nil:
-		err = access.MissingValue("lock")
+		return &fieldError{path: "lock", missing: true}
 	case !req.Lock.Valid():
-		err = access.WrongType("lock")
-	}
-	if err != nil {
-		p.fail(w, r, err)
-		return
+		return &fieldError{path: "lock"}
 	}
 	at := p.cfg.Now()
 	if req.At != nil {
 		at = time.Unix(*req.At, 0)
 	}
-	decide, dryRun := p.svc.Decide, acct.Type != Admin
+	decide, dryRun := p.svc.Decide, c.acct.Type != Admin
 	if dryRun {
 		decide = p.svc.Check
 	}
 	d, err := decide(r.Context(), access.Request{Type: *req.Type, Number: *req.Number, Lock: *req.Lock, At: at})
 	if err != nil {
-		p.internal(w, r, err)
-		return
+		return fmt.Errorf("httpadapter: deciding: %w", err)
 	}
 	writeJSON(w, http.StatusOK, decideResponse{Allow: d.Allow, Reason: d.Reason, LinkID: d.IdentifierLinkID, PassesLeft: d.PassesLeft, DryRun: dryRun})
+	return nil
 }

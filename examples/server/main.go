@@ -57,7 +57,9 @@ import (
 	"time"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/access/facecheck"
 	"github.com/lintelhq/lintel/directory"
+	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/httpadapter"
 	"github.com/lintelhq/lintel/journal"
 	"github.com/lintelhq/lintel/store"
@@ -155,8 +157,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		m.watchJournal(events)
 	}
 
-	svc, err := access.New(ctx, st, access.WithJournal(events), access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
-		access.WithCapabilities(access.Capabilities{FaceID: c.faceID, MaxIdentifiers: c.maxIdentifiers, MaxFaceIdentifiers: c.maxFaceIdentifiers}))
+	opts := []access.Option{access.WithJournal(events), access.WithLocation(loc), access.WithLogger(log), access.WithMaxBatch(c.maxBatch),
+		access.WithCapabilities(access.Capabilities{FaceID: c.faceID, MaxIdentifiers: c.maxIdentifiers, MaxFaceIdentifiers: c.maxFaceIdentifiers})}
+	if c.faceID {
+		faces, err := facecheck.New(face.Config{}) // pigo, package face's enrolment policy
+		if err != nil {
+			return err
+		}
+		opts = append(opts, access.WithFaceChecker(faces))
+	}
+	svc, err := access.New(ctx, st, opts...)
 	if err != nil {
 		return err
 	}
