@@ -2,11 +2,9 @@ package httpadapter
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -134,17 +132,6 @@ func (s *dir) authorize(r *http.Request, need AccountType, c *call) error {
 	return nil
 }
 
-func (s *dir) readParams(w http.ResponseWriter, r *http.Request, c *call) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.Limits.MaxBodyBytes))
-	if err != nil {
-		return &twoNError{status: http.StatusOK, code: CodeDataTooBig, param: "body"}
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
-	return decodeObject(body, &c.params)
-}
-
 // envelope is the 2N API's answer, in the vendor's order of keys.
 type envelope struct {
 	Success bool      `json:"success"`
@@ -268,7 +255,7 @@ func (s *dir) template(w http.ResponseWriter, _ *http.Request, _ *call) error {
 }
 
 func (s *dir) create(w http.ResponseWriter, r *http.Request, c *call) error {
-	force := r.URL.Query().Get("force")
+	force := c.scalars.get("force")
 	if force != "" && force != "0" && force != "1" {
 		return invalidParam("force")
 	}

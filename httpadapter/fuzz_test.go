@@ -2,6 +2,7 @@ package httpadapter_test
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -122,6 +123,37 @@ func FuzzDirectoryAuthorization(f *testing.F) {
 		if json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.Success == nil ||
 			!(rec.Code == 200 && *env.Success || rec.Code == 401 && rec.Header().Get("WWW-Authenticate") != "" || rec.Code == 429) {
 			t.Fatalf("%q: %d %q", authorization, rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzTwoNTransports: any form or multipart body, with any boundary, on
+// a 2N function gets the envelope with status 200 and exactly
+// application/json, never a panic or a 500.
+func FuzzTwoNTransports(f *testing.F) {
+	f.Add(true, "x", "--x\r\nContent-Disposition: form-data; name=\"blob-json\"; filename=\"blob\"\r\n\r\n{\"users\":[{\"name\":\"a\"}]}\r\n--x--\r\n")
+	f.Add(true, "x", "--x\r\nContent-Disposition: form-data; name=\"force\"\r\n\r\n1\r\n--x\r\nContent-Disposition: form-data; name=\"blob-dir_new\"\r\n\r\n{\"users\":5}\r\n--x--\r\n")
+	f.Add(true, "", "--\r\n")
+	f.Add(true, "b", "--b\r\nContent-Disposition: form-data; name=\"blob-json\"\r\n\r\nnull\r\n--b\r\n")
+	f.Add(false, "", "force=1&users=%5B%5D")
+	f.Add(false, "", "%zz=&&=")
+	f.Add(false, "", `{"users":[{"name":"b"}]}`)
+	h, _ := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, multipart bool, boundary, body string) {
+		req := httptest.NewRequest("PUT", "/api/dir/create", strings.NewReader(body))
+		ct := "application/x-www-form-urlencoded"
+		if multipart {
+			ct = mime.FormatMediaType("multipart/form-data", map[string]string{"boundary": boundary})
+		}
+		req.Header.Set("Content-Type", ct)
+		req.SetBasicAuth("admin", adminPassword)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var env struct {
+			Success *bool `json:"success"`
+		}
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" || json.Unmarshal(rec.Body.Bytes(), &env) != nil || env.Success == nil {
+			t.Fatalf("%q %q: %d %q", ct, body, rec.Code, rec.Body)
 		}
 	})
 }

@@ -66,8 +66,8 @@ func (s *dir) logCaps(w http.ResponseWriter, _ *http.Request, _ *call) error {
 }
 
 // logSubscribe answers /api/log/subscribe?include=new|all|-<seconds>&filter=A,B&duration=<s>.
-func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ *call) error {
-	q := r.URL.Query()
+func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := c.scalars
 	l := s.logs
 	ctx := r.Context()
 	last, err := l.j.Last(ctx)
@@ -75,7 +75,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ *call) erro
 		return err
 	}
 	cursor := last
-	switch inc := q.Get("include"); {
+	switch inc := q.get("include"); {
 	case inc == "" || inc == "new":
 	case inc == "all":
 		cursor = 0
@@ -91,7 +91,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ *call) erro
 		return invalidParam("include")
 	}
 	var filter []string
-	if f := q.Get("filter"); f != "" {
+	if f := q.get("filter"); f != "" {
 		for name := range strings.SplitSeq(f, ",") {
 			if !slices.Contains(twoNEventNames, name) {
 				return invalidParam("filter")
@@ -100,7 +100,7 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, _ *call) erro
 		}
 	}
 	duration := defaultDuration
-	if d := q.Get("duration"); d != "" {
+	if d := q.get("duration"); d != "" {
 		secs, err := strconv.Atoi(d)
 		if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxDuration {
 			return invalidParam("duration")
@@ -137,8 +137,8 @@ func (l *logChannels) firstSince(ctx context.Context, t time.Time) (uint64, erro
 
 // channel reads the id parameter and takes the channel for a pull or an
 // unsubscribe.
-func (s *dir) channel(r *http.Request) (uint32, *logChannel, error) {
-	raw := r.URL.Query().Get("id")
+func (s *dir) channel(call *call) (uint32, *logChannel, error) {
+	raw := call.scalars.get("id")
 	if raw == "" {
 		return 0, nil, missingParam("id")
 	}
@@ -165,16 +165,16 @@ type twoNLogEvent struct {
 
 // logPull answers /api/log/pull?id=N&timeout=<s>: up to 128 events of the
 // channel, waiting up to timeout seconds for the first.
-func (s *dir) logPull(w http.ResponseWriter, r *http.Request, _ *call) error {
+func (s *dir) logPull(w http.ResponseWriter, r *http.Request, call *call) error {
 	timeout := time.Duration(0)
-	if t := r.URL.Query().Get("timeout"); t != "" {
+	if t := call.scalars.get("timeout"); t != "" {
 		secs, err := strconv.Atoi(t)
 		if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxPullTimeout {
 			return invalidParam("timeout")
 		}
 		timeout = time.Duration(secs) * time.Second
 	}
-	_, c, err := s.channel(r)
+	_, c, err := s.channel(call)
 	if err != nil {
 		return err
 	}
@@ -231,8 +231,8 @@ func (l *logChannels) collect(ctx context.Context, cursor uint64, filter []strin
 	return out, cursor, nil
 }
 
-func (s *dir) logUnsubscribe(w http.ResponseWriter, r *http.Request, _ *call) error {
-	id, _, err := s.channel(r)
+func (s *dir) logUnsubscribe(w http.ResponseWriter, _ *http.Request, c *call) error {
+	id, _, err := s.channel(c)
 	if err != nil {
 		return err
 	}

@@ -23,8 +23,9 @@ type route struct {
 // the 2N API the function's parameters, decoded from whichever transport
 // carried them.
 type call struct {
-	acct   Account
-	params request
+	acct    Account
+	params  request // the JSON members
+	scalars params  // the query string's and the form's
 }
 
 // handlerFunc serves an authenticated request. It writes a success
