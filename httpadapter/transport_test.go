@@ -49,7 +49,7 @@ func TestParameterTransports(t *testing.T) {
 
 	// multipart blob-dir_new, as npm's 2n-helios-client creates entries
 	body, ct := multipartBody(t, [2]string{"blob-dir_new", `{"users":[{"name":"Multi Part","uuid":"AAAAAAAA-0000-0000-0000-000000000001"}]}`})
-	r := e.doUndocumented("PUT", "/api/dir/create", body, with(admin, "Content-Type", ct))
+	r := e.do("PUT", "/api/dir/create", body, with(admin, "Content-Type", ct))
 	require.Equal(t, 200, r.status)
 	assert.Contains(t, r.body, `"success":true`)
 	assert.Contains(t, r.body, `"timestamp"`, r.body)
@@ -57,25 +57,25 @@ func TestParameterTransports(t *testing.T) {
 
 	// multipart blob-json, as it queries
 	body, ct = multipartBody(t, [2]string{"blob-json", `{"series":"` + series + `","iterator":{"timestamp":0},"fields":["name"]}`})
-	r = e.doUndocumented("POST", "/api/dir/query", body, with(admin, "Content-Type", ct))
+	r = e.do("POST", "/api/dir/query", body, with(admin, "Content-Type", ct))
 	assert.Contains(t, r.body, `"name":"Multi Part"`)
 
 	// a force flag as a form field beside the blob
 	body, ct = multipartBody(t, [2]string{"force", "1"}, [2]string{"blob-dir_new", `{"users":[{"name":"Forced","uuid":"AAAAAAAA-0000-0000-0000-000000000001"}]}`})
-	r = e.doUndocumented("PUT", "/api/dir/create", body, with(admin, "Content-Type", ct))
+	r = e.do("PUT", "/api/dir/create", body, with(admin, "Content-Type", ct))
 	assert.NotContains(t, r.body, "EDIR_UUID_ALREADY_EXISTS", r.body)
 
 	// a JSON body sent as a form, as curl -d does
-	r = e.doUndocumented("POST", "/api/dir/get", `{"users":[{"uuid":"AAAAAAAA-0000-0000-0000-000000000001"}],"fields":["name"]}`,
+	r = e.do("POST", "/api/dir/get", `{"users":[{"uuid":"AAAAAAAA-0000-0000-0000-000000000001"}],"fields":["name"]}`,
 		with(admin, "Content-Type", "application/x-www-form-urlencoded"))
 	assert.Contains(t, r.body, `"name":"Forced"`)
 
 	// form-urlencoded scalars, and the same in the query string
-	r = e.doUndocumented("POST", "/api/log/subscribe", "include=all&duration=60", with(admin, "Content-Type", "application/x-www-form-urlencoded"))
+	r = e.do("POST", "/api/log/subscribe", "include=all&duration=60", with(admin, "Content-Type", "application/x-www-form-urlencoded"))
 	assert.Contains(t, r.body, `"id":`, r.body)
-	r = e.doUndocumented("POST", "/api/log/subscribe", "include=sometimes", with(admin, "Content-Type", "application/x-www-form-urlencoded"))
+	r = e.do("POST", "/api/log/subscribe", "include=sometimes", with(admin, "Content-Type", "application/x-www-form-urlencoded"))
 	assert.JSONEq(t, `{"success":false,"error":{"code":12,"param":"include","description":"invalid parameter value"}}`, r.body)
-	r = e.doUndocumented("GET", "/api/log/subscribe?include=sometimes", "", admin)
+	r = e.do("GET", "/api/log/subscribe?include=sometimes", "", admin)
 	assert.JSONEq(t, `{"success":false,"error":{"code":12,"param":"include","description":"invalid parameter value"}}`, r.body)
 }
 
