@@ -16,7 +16,9 @@
 // profile started ten years ago costs the same as one started yesterday,
 // and neither allocates. NextChange(t) is exactly the first instant after t
 // at which Active changes, across windows that touch or overlap. RRule
-// exposes the equivalent rules of github.com/teambition/rrule-go.
+// builds, when asked, the equivalent rules of github.com/teambition/rrule-go,
+// for comparison and export; Compile builds none, and Active and NextChange
+// never use them.
 //
 // Compile's doc states the semantics. In short: the first window is
 // [date_from, date_to) as instants; its repetitions keep the wall-clock

@@ -2,6 +2,7 @@ package timeprofile_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,12 +38,20 @@ func Example() {
 		time.Date(2026, 11, 21, 9, 30, 0, 0, berlin),  // Saturday morning
 		time.Date(2026, 11, 23, 17, 59, 0, 0, berlin), // Monday, a minute before closing
 	} {
-		next, _ := s.NextChange(t)
+		next, ok := s.NextChange(t)
+		if !ok {
+			panic("the profile never ends, so it changes again")
+		}
 		fmt.Printf("%s: active %v, changes %s\n", t.Format("Mon 15:04"), s.Active(t), next.Format("Mon 15:04"))
 	}
 
+	// An invalid profile is refused with the panel's own message.
 	p.RepeatOptions.RepeatFormat.RepeatType = "hourly"
-	fmt.Println(p.Validate())
+	_, err = timeprofile.Compile(p, berlin)
+	if !errors.Is(err, timeprofile.ErrWrongRepeatType) {
+		panic(fmt.Sprintf("Compile: %v, want %v", err, timeprofile.ErrWrongRepeatType))
+	}
+	fmt.Println(err)
 	// Output:
 	// Fri 09:30: active true, changes Fri 18:00
 	// Sat 09:30: active false, changes Mon 08:00

@@ -35,8 +35,6 @@ type Schedule struct {
 	monthMsk uint16 // year: months (bit m)
 	ordinal  int64  // ordinal day: 1..5, or -1 for the last
 	ordMask  uint8  // ordinal day: the kind of day (bit 0 Monday)
-
-	rule []*rrule.RRule
 }
 
 // Compile validates p and compiles it for a panel in loc (nil means UTC).
@@ -124,11 +122,6 @@ func Compile(p Profile, loc *time.Location) (*Schedule, error) {
 		return nil, ErrNeverRepeats
 	}
 	s.untilDay = untilDay
-	rule, err := s.buildRRule()
-	if err != nil {
-		return nil, fmt.Errorf("timeprofile: building the reference rule: %w", err)
-	}
-	s.rule = rule
 	return s, nil
 }
 
@@ -186,9 +179,6 @@ func (s *Schedule) setOrdinal(d *OrdinalDay) {
 	s.ordinal, s.ordMask = int64(k), mask
 }
 
-// Location returns the zone the schedule was compiled for.
-func (s *Schedule) Location() *time.Location { return s.loc }
-
 // civil returns the civil day number and seconds of day of unix time u in
 // the schedule's zone.
 func (s *Schedule) civil(u int64) (day, sec int64) {
@@ -221,13 +211,6 @@ func (s *Schedule) resolve(local int64) int64 {
 	default: // only the earlier offset reads it right, or a gap: the offset before
 		return u1
 	}
-}
-
-// Resolve turns a wall-clock time of the schedule's zone, given as a
-// time.Time whose fields are read in UTC ("floating", as the occurrences
-// of RRule are), into the instant it means, by the rule of Compile's doc.
-func (s *Schedule) Resolve(floating time.Time) time.Time {
-	return time.Unix(s.resolve(floating.Unix()), 0).In(s.loc)
 }
 
 // near is what one zone lookup at an instant tells resolve: the offset in
@@ -528,15 +511,35 @@ func (s *Schedule) NextChange(t time.Time) (time.Time, bool) {
 // because BYSETPOS counts within a rule's whole period (a year) and an
 // rrule-go Set holds a single rule.
 //
+// RRule is a view for comparing with rrule-go or exporting the profile, not
+// part of the decision: Compile builds no rrule-go value, and Active and
+// NextChange never use one. Each call builds new rules, which the caller
+// owns.
+//
 // The rules' times are wall-clock times of the schedule's zone labelled UTC
 // ("floating" times, RFC 5545 3.3.5), so that daylight saving changes do not
-// disturb rrule-go's arithmetic; turn an occurrence into an instant with
-// Resolve, and add the window's wall-clock length for its end. date_from's
-// own window, [date_from, date_to) as instants, is not an occurrence of the
-// rules: it is the rules' DTSTART, which rrule-go yields only when the rule
-// selects its day, at its wall-clock reading, which differs from date_from
-// when date_from lies in the second pass of a repeated hour.
-func (s *Schedule) RRule() []*rrule.RRule { return s.rule }
+// disturb rrule-go's arithmetic; an occurrence means the instant that
+// Compile's doc gives its wall-clock reading (a time in a spring-forward gap
+// takes the offset before the gap, a repeated time its first pass), and its
+// window ends the window's wall-clock length later, read the same way.
+// date_from's own window, [date_from, date_to) as instants, is not an
+// occurrence of the rules: it is the rules' DTSTART, which rrule-go yields
+// only when the rule selects its day, at its wall-clock reading, which
+// differs from date_from when date_from lies in the second pass of a
+// repeated hour.
+func (s *Schedule) RRule() []*rrule.RRule {
+	if !s.repeat {
+		return nil
+	}
+	rules, err := s.buildRRule()
+	if err != nil {
+		// Compile guarantees options within rrule-go's bounds: days of the
+		// month 1..31, months 1..12, ordinals 1..5 or -1, an interval >= 1;
+		// a month or year rule with no day never repeats and is refused.
+		panic(fmt.Sprintf("timeprofile: a compiled schedule's rule is out of rrule-go's bounds: %v", err))
+	}
+	return rules
+}
 
 var rruleWeekdays = [7]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
 

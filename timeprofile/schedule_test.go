@@ -258,3 +258,17 @@ func TestNextChangeAgreesWithActive(t *testing.T) {
 		}
 	}
 }
+
+// TestRRuleOnDemand: Compile keeps no rrule-go value; each RRule call builds
+// rules of its own, equal to those of the last call.
+func TestRRuleOnDemand(t *testing.T) {
+	ny := mustLoad(t, "America/New_York")
+	s, err := timeprofile.Compile(weekly(at(ny, 2026, 1, 5, 8, 0), at(ny, 2026, 1, 5, 18, 0), timeprofile.RepeatWeek), ny)
+	require.NoError(t, err)
+	a, b := s.RRule(), s.RRule()
+	require.Len(t, a, 1)
+	require.Len(t, b, 1)
+	assert.NotSame(t, a[0], b[0])
+	assert.Equal(t, a[0].String(), b[0].String())
+	assert.Equal(t, "DTSTART:20260105T080000Z\nRRULE:FREQ=WEEKLY;INTERVAL=1;BYDAY=MO", a[0].String())
+}
