@@ -40,30 +40,68 @@ func BenchmarkUpdate1000(b *testing.B) {
 	b.ReportMetric(1000, "entries/op")
 }
 
+// BenchmarkQuerySinceRecent asks for the 10 entries changed since the last
+// full sync, in directories of 100, 10,000 and 100,000 entries: its cost
+// should follow the 10 changes, not the directory.
 func BenchmarkQuerySinceRecent(b *testing.B) {
-	ctx := context.Background()
-	d := open(b, directory.WithCapacity(100_000))
-	var first []directory.EntryResult
-	for chunk := range 10 {
-		res, err := d.Create(ctx, entries(10_000, func(i int) string {
-			return fmt.Sprintf(`{"name":"resident %d","access":{"pin":"%04d"}}`, chunk*10_000+i, i)
-		}), false)
-		require.NoError(b, err)
-		if chunk == 0 {
-			first = res.Users[:10]
-		}
+	for _, size := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("entries=%d", size), func(b *testing.B) {
+			ctx := context.Background()
+			d := open(b, directory.WithCapacity(size))
+			var first []directory.EntryResult
+			for done := 0; done < size; {
+				n := min(size-done, 10_000)
+				res, err := d.Create(ctx, entries(n, func(i int) string {
+					return fmt.Sprintf(`{"name":"resident %d","access":{"pin":"%04d"}}`, done+i, i)
+				}), false)
+				require.NoError(b, err)
+				if done == 0 {
+					first = res.Users[:10]
+				}
+				done += n
+			}
+			series, err := d.Series(ctx)
+			require.NoError(b, err)
+			since := int64(size) // the last timestamp of the full directory
+			res, err := d.Update(ctx, entries(10, func(i int) string { return fmt.Sprintf(`{"uuid":%q,"name":"moved %d"}`, first[i].UUID, i) }))
+			require.NoError(b, err)
+			require.Equal(b, since+1, res.Users[0].Timestamp)
+			b.ReportAllocs()
+			for b.Loop() {
+				q, err := d.Query(ctx, series, since, nil)
+				if err != nil || len(q.Users) != 10 {
+					b.Fatal(err, len(q.Users))
+				}
+			}
+		})
 	}
-	series, err := d.Series(ctx)
+}
+
+// BenchmarkGet reads 10 entries by uuid, all fields, in a directory of
+// 10,000.
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	d := open(b)
+	res, err := d.Create(ctx, entries(10_000, func(i int) string {
+		return fmt.Sprintf(`{"name":"resident %d","email":"r%d@example.com","access":{"pin":"%04d","card":["0A%04d",""]},"callPos[0].peer":"sip:%d@pbx"}`, i, i, i, i, i)
+	}), false)
 	require.NoError(b, err)
-	const since = 100_000 // the last timestamp of the full directory
-	res, err := d.Update(ctx, entries(10, func(i int) string { return fmt.Sprintf(`{"uuid":%q,"name":"moved %d"}`, first[i].UUID, i) }))
-	require.NoError(b, err)
-	require.Equal(b, int64(since+1), res.Users[0].Timestamp)
-	b.ReportAllocs()
-	for b.Loop() {
-		q, err := d.Query(ctx, series, since, nil)
-		if err != nil || len(q.Users) != 10 {
-			b.Fatal(err, len(q.Users))
-		}
+	var ids []string
+	for _, u := range res.Users[5000:5010] {
+		ids = append(ids, u.UUID)
+	}
+	for _, c := range []struct {
+		name   string
+		fields []string
+	}{{"NonDefault", nil}, {"All", []string{}}, {"Named", []string{"name", "access.pin"}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g, err := d.Get(ctx, ids, c.fields)
+				if err != nil || len(g.Users) != 10 {
+					b.Fatal(err, len(g.Users))
+				}
+			}
+		})
 	}
 }

@@ -20,7 +20,7 @@ import (
 )
 
 var (
-	bucketEntries = []byte("directory.entries") // canonical uuid -> record JSON
+	bucketEntries = []byte("directory.entries") // canonical uuid -> record (record.go)
 	bucketChanges = []byte("directory.changes") // timestamp (8 bytes) -> canonical uuid
 	bucketOwners  = []byte("directory.owners")  // store.Key(owner, uuid) -> ""
 	bucketMeta    = []byte("directory.meta")
@@ -44,6 +44,7 @@ type Directory struct {
 	st            store.Store
 	reg           *registry
 	model         Model
+	avail         []bool // by field: the model has it
 	capacity      int
 	maxPerRequest int
 	newSeries     func() string
@@ -80,11 +81,12 @@ func WithLogger(l *slog.Logger) Option { return func(d *Directory) { d.log = l }
 // Open opens the directory in st, creating it (with a new series) on first
 // use.
 func Open(ctx context.Context, st store.Store, opts ...Option) (*Directory, error) {
-	d := &Directory{st: st, reg: newRegistry(), model: VersoModel(), capacity: DefaultCapacity,
+	d := &Directory{st: st, reg: templateRegistry(), model: VersoModel(), capacity: DefaultCapacity,
 		maxPerRequest: DefaultMaxPerRequest, newSeries: randomSeries, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(d)
 	}
+	d.avail = d.model.available(d.reg)
 	err := st.Update(ctx, func(tx store.Tx) error {
 		for _, b := range [][]byte{bucketEntries, bucketChanges, bucketOwners, bucketMeta} {
 			if err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -98,7 +100,7 @@ func Open(ctx context.Context, st store.Store, opts ...Option) (*Directory, erro
 		} else if err != nil {
 			return err
 		}
-		return migrateOwners(tx)
+		return migrateOwners(tx, d.reg)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: opening: %w", err)
@@ -195,17 +197,25 @@ func readMeta(tx store.Tx) (meta, error) {
 		return m, fmt.Errorf("directory: series: %w", err)
 	}
 	m.series = string(series)
-	for key, dst := range map[string]*int64{string(keyLast): &m.last, string(keyLive): &m.live} {
-		v, err := tx.Get(bucketMeta, []byte(key))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-		case err != nil:
-			return m, err
-		default:
-			*dst = int64(binary.BigEndian.Uint64(v))
-		}
+	if m.last, err = readCounter(tx, keyLast); err != nil {
+		return m, err
 	}
-	return m, nil
+	m.live, err = readCounter(tx, keyLive)
+	return m, err
+}
+
+// readCounter reads a counter of the meta bucket, 0 when never written.
+func readCounter(tx store.Tx, key []byte) (int64, error) {
+	v, err := tx.Get(bucketMeta, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(v) != 8:
+		return 0, fmt.Errorf("directory: counter %s: %d bytes", key, len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
 }
 
 func writeMeta(tx store.Tx, m meta) error {
@@ -215,44 +225,50 @@ func writeMeta(tx store.Tx, m meta) error {
 	return tx.Put(bucketMeta, keyLive, binary.BigEndian.AppendUint64(nil, uint64(m.live)))
 }
 
-func getRecord(tx store.Tx, key string) (*record, error) {
-	raw, err := tx.Get(bucketEntries, []byte(key))
+// readRecord reads the record of key into e; it reports false when there
+// is none.
+func (d *Directory) readRecord(tx store.Tx, key []byte, e *Entry) (bool, error) {
+	raw, err := tx.Get(bucketEntries, key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return false, nil
 	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	rec := new(record)
-	if err := json.Unmarshal(raw, rec); err != nil {
-		return nil, fmt.Errorf("directory: decoding %s: %w", key, err)
+	if err := d.reg.decodeRecord(raw, e); err != nil {
+		return false, fmt.Errorf("directory: decoding %s: %w", key, err)
+	}
+	return true, nil
+}
+
+// getRecord returns the record of key, or nil.
+func (d *Directory) getRecord(tx store.Tx, key string) (*Entry, error) {
+	rec := new(Entry)
+	if found, err := d.readRecord(tx, []byte(key), rec); !found {
+		return nil, err
 	}
 	return rec, nil
 }
 
 // putRecord stores rec with the next timestamp and moves its change-index
 // entry; old is the record it replaces, or nil.
-func putRecord(tx store.Tx, m *meta, rec, old *record) error {
+func putRecord(tx store.Tx, m *meta, rec, old *Entry) error {
 	m.last++
 	if old != nil {
-		if err := tx.Delete(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(old.Timestamp))); err != nil {
+		if err := tx.Delete(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(old.timestamp))); err != nil {
 			return err
 		}
-		if owner, _ := old.Values["owner"].(string); owner != "" {
+		if owner := old.text("owner"); owner != "" {
 			if err := tx.Delete(bucketOwners, ownerKey(owner, rec.UUID)); err != nil {
 				return err
 			}
 		}
 	}
-	rec.Timestamp = m.last
-	raw, err := json.Marshal(rec)
-	if err != nil {
+	rec.timestamp = m.last
+	if err := tx.Put(bucketEntries, []byte(rec.UUID), appendRecord(nil, rec)); err != nil {
 		return err
 	}
-	if err := tx.Put(bucketEntries, []byte(rec.UUID), raw); err != nil {
-		return err
-	}
-	if owner, _ := rec.Values["owner"].(string); owner != "" {
+	if owner := rec.text("owner"); owner != "" {
 		if err := tx.Put(bucketOwners, ownerKey(owner, rec.UUID), nil); err != nil {
 			return err
 		}
@@ -273,7 +289,7 @@ var keyOwnerLayout = []byte("owners.layout")
 
 // migrateOwners rebuilds the owner index from the entries when it was
 // written by an older layout.
-func migrateOwners(tx store.Tx) error {
+func migrateOwners(tx store.Tx, r *registry) error {
 	if v, err := tx.Get(bucketMeta, keyOwnerLayout); err == nil && string(v) == ownerLayout {
 		return nil
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -290,12 +306,12 @@ func migrateOwners(tx store.Tx) error {
 		}
 	}
 	var keys [][]byte
+	var rec Entry
 	err = tx.Scan(bucketEntries, nil, func(k, v []byte) error {
-		var rec record
-		if err := json.Unmarshal(v, &rec); err != nil {
+		if err := r.decodeRecord(v, &rec); err != nil {
 			return fmt.Errorf("directory: decoding %s: %w", k, err)
 		}
-		if owner, _ := rec.Values["owner"].(string); owner != "" && !rec.Deleted {
+		if owner := rec.text("owner"); owner != "" && !rec.deleted {
 			keys = append(keys, ownerKey(owner, rec.UUID))
 		}
 		return nil
@@ -311,35 +327,25 @@ func migrateOwners(tx store.Tx) error {
 	return tx.Put(bucketMeta, keyOwnerLayout, []byte(ownerLayout))
 }
 
-// apply sets an entry's values, dropping those equal to their default.
-func (d *Directory) apply(rec *record, values map[string]any) {
-	if rec.Values == nil {
-		rec.Values = map[string]any{}
-	}
-	for path, v := range values {
-		if d.reg.byPath[path].def == v {
-			delete(rec.Values, path)
-			continue
-		}
-		rec.Values[path] = v
-	}
-}
-
-// change runs a batch of entry changes in one transaction. each gets the
-// decoded entry (nil with err set for one that is not an object) and
-// returns its result.
-func (d *Directory) change(ctx context.Context, action string, users []json.RawMessage, each func(tx store.Tx, m *meta, in *input) (EntryResult, error)) (ChangeResult, error) {
+// decodeUsers checks a request's size and decodes its entries.
+func (d *Directory) decodeUsers(users []json.RawMessage) ([]*input, error) {
 	if err := d.checkRequest(len(users)); err != nil {
-		return ChangeResult{}, err
+		return nil, err
 	}
 	inputs := make([]*input, len(users))
 	for i, raw := range users {
 		in, err := d.reg.decodeEntry(raw, d.model)
 		if err != nil {
-			return ChangeResult{}, &RequestError{Code: CodeInvalidParameter, Param: fmt.Sprintf("users[%d]", i), Description: err.Error()}
+			return nil, &RequestError{Code: CodeInvalidParameter, Param: fmt.Sprintf("users[%d]", i), Description: err.Error()}
 		}
 		inputs[i] = in
 	}
+	return inputs, nil
+}
+
+// change runs a batch of entry changes in one transaction. each gets a
+// decoded entry and returns its result.
+func (d *Directory) change(ctx context.Context, action string, inputs []*input, each func(tx store.Tx, m *meta, in *input) (EntryResult, error)) (ChangeResult, error) {
 	var res ChangeResult
 	var events []journal.Event
 	err := d.st.Update(ctx, func(tx store.Tx) error {
@@ -347,7 +353,7 @@ func (d *Directory) change(ctx context.Context, action string, users []json.RawM
 		if err != nil {
 			return err
 		}
-		res = ChangeResult{Series: m.series, Users: make([]EntryResult, 0, len(users))}
+		res = ChangeResult{Series: m.series, Users: make([]EntryResult, 0, len(inputs))}
 		for _, in := range inputs {
 			r, err := each(tx, &m, in)
 			if err != nil {
@@ -410,7 +416,15 @@ func failed(uuid string, errs ...EntryError) EntryResult {
 // errors. A create that would take the directory past its capacity fails
 // whole with a RequestError wrapping ErrFull.
 func (d *Directory) Create(ctx context.Context, users []json.RawMessage, force bool) (ChangeResult, error) {
-	return d.change(ctx, "create", users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
+	inputs, err := d.decodeUsers(users)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	return d.create(ctx, inputs, force)
+}
+
+func (d *Directory) create(ctx context.Context, inputs []*input, force bool) (ChangeResult, error) {
+	return d.change(ctx, "create", inputs, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
 		given := in.uuid
 		key, ok := parseUUID(in.uuid)
 		switch {
@@ -424,22 +438,22 @@ func (d *Directory) Create(ctx context.Context, users []json.RawMessage, force b
 			key = strings.ToUpper(uuid.NewString())
 			given = key
 		}
-		old, err := getRecord(tx, key)
+		old, err := d.getRecord(tx, key)
 		if err != nil {
 			return EntryResult{}, err
 		}
-		if old != nil && !old.Deleted && !force {
+		if old != nil && !old.deleted && !force {
 			return failed(given, EntryError{Code: UUIDAlreadyExists}), nil
 		}
-		if old == nil || old.Deleted {
+		if old == nil || old.deleted {
 			m.live++
 		}
-		rec := &record{UUID: key}
-		d.apply(rec, in.values)
+		rec := &Entry{UUID: key}
+		rec.merge(in.values)
 		if err := putRecord(tx, m, rec, old); err != nil {
 			return EntryResult{}, err
 		}
-		return EntryResult{UUID: given, Timestamp: rec.Timestamp}, nil
+		return EntryResult{UUID: given, Timestamp: rec.timestamp}, nil
 	})
 }
 
@@ -448,7 +462,15 @@ func (d *Directory) Create(ctx context.Context, users []json.RawMessage, force b
 // (EDIR_UUID_DOES_NOT_EXIST; a tombstone does not); deleted and timestamp
 // are ignored. An entry with any field error is not updated.
 func (d *Directory) Update(ctx context.Context, users []json.RawMessage) (ChangeResult, error) {
-	return d.change(ctx, "update", users, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
+	inputs, err := d.decodeUsers(users)
+	if err != nil {
+		return ChangeResult{}, err
+	}
+	return d.update(ctx, inputs)
+}
+
+func (d *Directory) update(ctx context.Context, inputs []*input) (ChangeResult, error) {
+	return d.change(ctx, "update", inputs, func(tx store.Tx, m *meta, in *input) (EntryResult, error) {
 		key, ok := parseUUID(in.uuid)
 		switch {
 		case !in.hasUUID:
@@ -456,22 +478,22 @@ func (d *Directory) Update(ctx context.Context, users []json.RawMessage) (Change
 		case !ok:
 			return failed(in.uuid, EntryError{Code: UUIDInvalidFormat}), nil
 		}
-		rec, err := getRecord(tx, key)
+		rec, err := d.getRecord(tx, key)
 		if err != nil {
 			return EntryResult{}, err
 		}
-		if rec == nil || rec.Deleted {
+		if rec == nil || rec.deleted {
 			return failed(in.uuid, EntryError{Code: UUIDDoesNotExist}), nil
 		}
 		if len(in.errs) > 0 {
 			return failed(in.uuid, in.errs...), nil
 		}
 		old := *rec
-		d.apply(rec, in.values)
+		rec.merge(in.values) // on a copy of the values: old keeps its owner
 		if err := putRecord(tx, m, rec, &old); err != nil {
 			return EntryResult{}, err
 		}
-		return EntryResult{UUID: in.uuid, Timestamp: rec.Timestamp}, nil
+		return EntryResult{UUID: in.uuid, Timestamp: rec.timestamp}, nil
 	})
 }
 
@@ -518,21 +540,20 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 				res.Users = append(res.Users, failed(given, EntryError{Code: UUIDInvalidFormat}))
 				continue
 			}
-			rec, err := getRecord(tx, key)
+			old, err := d.getRecord(tx, key)
 			if err != nil {
 				return err
 			}
-			if rec == nil || rec.Deleted {
+			if old == nil || old.deleted {
 				res.Users = append(res.Users, failed(given, EntryError{Code: UUIDDoesNotExist}))
 				continue
 			}
-			old := *rec
-			tomb := &record{UUID: key, Deleted: true}
-			if err := putRecord(tx, &m, tomb, &old); err != nil {
+			tomb := &Entry{UUID: key, deleted: true}
+			if err := putRecord(tx, &m, tomb, old); err != nil {
 				return err
 			}
 			m.live--
-			res.Users = append(res.Users, EntryResult{UUID: given, Timestamp: tomb.Timestamp})
+			res.Users = append(res.Users, EntryResult{UUID: given, Timestamp: tomb.timestamp})
 		}
 		if events, err = d.record(ctx, tx, "delete", res); err != nil {
 			return err
@@ -556,15 +577,17 @@ type ListResult struct {
 
 // Get returns the entries of uuids. fields selects what each entry
 // carries: nil (fields omitted) returns the fields that differ from their
-// defaults; an empty slice returns all; names return those fields, by
-// exact path ("callPos[1].grouped"), without indexes ("callPos.peer", every
-// position) or as a group ("access"). Unknown names are ignored; uuid and
-// timestamp are always there, and deleted for a tombstone.
+// defaults, in the order they were written (see Entry); an empty slice
+// returns all; names return those fields, by exact path
+// ("callPos[1].grouped"), without indexes ("callPos.peer", every position)
+// or as a group ("access"), both in template order. Unknown names are
+// ignored; uuid (first) and timestamp (last) are always there, and deleted
+// for a tombstone.
 func (d *Directory) Get(ctx context.Context, uuids []string, fields []string) (ListResult, error) {
 	if err := d.checkRequest(len(uuids)); err != nil {
 		return ListResult{}, err
 	}
-	sel := newSelection(fields)
+	enc := newEncoder(d.reg, d.avail, newSelection(fields))
 	var res ListResult
 	err := d.st.View(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx)
@@ -572,15 +595,17 @@ func (d *Directory) Get(ctx context.Context, uuids []string, fields []string) (L
 			return err
 		}
 		res = ListResult{Series: m.series, Users: make([]json.RawMessage, 0, len(uuids))}
+		var rec Entry
+		var buf []byte
 		for _, given := range uuids {
 			key, ok := parseUUID(given)
-			var rec *record
+			found := false
 			if ok {
-				if rec, err = getRecord(tx, key); err != nil {
+				if found, err = d.readRecord(tx, []byte(key), &rec); err != nil {
 					return err
 				}
 			}
-			if rec == nil {
+			if !found {
 				code := UUIDDoesNotExist
 				if !ok {
 					code = UUIDInvalidFormat
@@ -589,17 +614,12 @@ func (d *Directory) Get(ctx context.Context, uuids []string, fields []string) (L
 				res.Users = append(res.Users, raw)
 				continue
 			}
-			res.Users = append(res.Users, d.encode(rec, sel))
+			buf = enc.append(buf[:0], &rec)
+			res.Users = append(res.Users, bytes.Clone(buf))
 		}
 		return nil
 	})
 	return res, err
-}
-
-func (d *Directory) encode(rec *record, sel selection) json.RawMessage {
-	var buf bytes.Buffer
-	d.reg.encode(&buf, rec, d.model, sel)
-	return buf.Bytes()
 }
 
 // Query returns what changed after timestamp since, in timestamp order,
@@ -638,10 +658,22 @@ const (
 // client that syncs by timestamp sees as one more change. An error from
 // each stops the query and is returned.
 func (d *Directory) QueryEach(ctx context.Context, series string, since int64, fields []string, each func(series string, entry json.RawMessage) error) (string, error) {
-	sel := newSelection(fields)
-	var keys []string
+	enc := newEncoder(d.reg, d.avail, newSelection(fields))
+	var buf []byte
+	return query(d, ctx, series, since, func(e *Entry) (json.RawMessage, int) {
+		buf = enc.append(buf[:0], e)
+		return bytes.Clone(buf), len(buf)
+	}, each)
+}
+
+// query is QueryEach for any form of the entries: read turns a record,
+// which it must not keep, into what each gets, and says how many bytes
+// that holds.
+func query[T any](d *Directory, ctx context.Context, series string, since int64, read func(*Entry) (T, int), each func(series string, entry T) error) (string, error) {
+	var keys [][]byte
 	var resync bool
 	err := d.st.View(ctx, func(tx store.Tx) error {
+		keys = keys[:0]
 		m, err := readMeta(tx)
 		if err != nil {
 			return err
@@ -655,37 +687,38 @@ func (d *Directory) QueryEach(ctx context.Context, series string, since int64, f
 			return nil // nothing is newer, and since+1 would wrap
 		}
 		return tx.ScanRange(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(max(since, 0)+1)), nil, func(_, key []byte) error {
-			keys = append(keys, string(key))
+			keys = append(keys, bytes.Clone(key))
 			return nil
 		})
 	})
 	if err != nil {
 		return "", err
 	}
+	var rec Entry
 	for len(keys) > 0 {
-		var chunk []json.RawMessage
-		var read int
+		chunk := make([]T, 0, min(len(keys), queryChunkEntries)) // new: not to keep the last one's entries alive
+		var n int
 		err := d.st.View(ctx, func(tx store.Tx) error {
-			chunk, read = chunk[:0], 0
+			chunk, n = chunk[:0], 0
 			size := 0
-			for read < len(keys) && read < queryChunkEntries && size < queryChunkBytes {
-				rec, err := getRecord(tx, keys[read])
+			for n < len(keys) && n < queryChunkEntries && size < queryChunkBytes {
+				found, err := d.readRecord(tx, keys[n], &rec)
 				if err != nil {
 					return err
 				}
-				read++
-				if rec == nil || (resync && rec.Deleted) {
+				n++
+				if !found || (resync && rec.deleted) {
 					continue
 				}
-				entry := d.encode(rec, sel)
-				chunk, size = append(chunk, entry), size+len(entry)
+				entry, k := read(&rec)
+				chunk, size = append(chunk, entry), size+k
 			}
 			return nil
 		})
 		if err != nil {
 			return "", err
 		}
-		keys = keys[read:]
+		keys = keys[n:]
 		for _, entry := range chunk {
 			if err := each(series, entry); err != nil {
 				return "", err
@@ -709,5 +742,5 @@ func (d *Directory) Series(ctx context.Context) (string, error) {
 // Template returns an entry with every field of the model at its default,
 // as the 2N template function shows it.
 func (d *Directory) Template() json.RawMessage {
-	return d.encode(&record{}, newSelection([]string{}))
+	return newEncoder(d.reg, d.avail, newSelection([]string{})).append(nil, &Entry{})
 }

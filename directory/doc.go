@@ -31,6 +31,18 @@
 // Directory values on one store (in several processes, on a shared
 // database) hand out one strictly increasing, gap-free sequence.
 //
+// Get and Query without fields show an entry's fields in the order they
+// were written, as 2N devices do: a field an update sets again keeps its
+// place, a new one comes last. Entries are stored as compact binary
+// records that keep that order and that Get and Query turn into JSON
+// without building a map; records that earlier versions stored as JSON are
+// still read, in template order, and rewritten by their next change.
+//
 // Results marshal to the wire shape of the 2N API with encoding/json, so
 // an HTTP layer only wraps them in {"success":true,"result":...}.
+//
+// A Go program need not write that JSON: an Entry sets and gets fields by
+// the same dotted paths, answering with the same EDIR codes (as errors),
+// and CreateEntries, UpdateEntries, Entry and QueryEntries take and return
+// entries.
 package directory

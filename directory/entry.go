@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -24,12 +25,28 @@ const (
 	FieldValueError   ErrorCode = "EDIR_FIELD_VALUE_ERROR"
 )
 
+// Error returns the code as the API spells it, so that a code is an error
+// that errors.Is finds behind an EntryError.
+func (c ErrorCode) Error() string { return string(c) }
+
 // EntryError is one error of an entry: a code and, for field errors, the
-// field's path as the request named it.
+// field's path as the request named it. As an error (from the methods of
+// Entry and Directory.Entry) it unwraps to its Code:
+// errors.Is(err, FieldNameUnknown).
 type EntryError struct {
 	Code  ErrorCode `json:"code"`
 	Field string    `json:"field,omitempty"`
 }
+
+func (e EntryError) Error() string {
+	if e.Field == "" {
+		return "directory: " + string(e.Code)
+	}
+	return "directory: " + string(e.Code) + " (" + e.Field + ")"
+}
+
+// Unwrap returns the code.
+func (e EntryError) Unwrap() error { return e.Code }
 
 // maxEntryDepth bounds the nesting of an entry object (entry, access,
 // accessPoints, element, value).
@@ -39,8 +56,26 @@ const maxEntryDepth = 5
 type input struct {
 	uuid    string
 	hasUUID bool
-	values  map[string]any // canonical path -> string or bool
+	values  []value // in the order the request gives them (see set)
 	errs    []EntryError
+
+	// Read only for Entry.UnmarshalJSON (a request ignores them).
+	meta      bool
+	deleted   bool
+	timestamp int64
+}
+
+// set records a field's value: a field the entry names twice keeps its
+// first place and takes its last value, as a JSON object's last member
+// wins.
+func (in *input) set(v value) {
+	for i := range in.values {
+		if in.values[i].f == v.f {
+			in.values[i] = v
+			return
+		}
+	}
+	in.values = append(in.values, v)
 }
 
 // decodeEntry reads one entry object. Nested objects, arrays and dotted
@@ -48,7 +83,10 @@ type input struct {
 // Problems with fields are collected in in.errs, in the order met; an
 // error is returned only when raw is not a JSON object at all.
 func (r *registry) decodeEntry(raw []byte, m Model) (*input, error) {
-	in := &input{values: map[string]any{}}
+	return r.decodeInto(raw, m, &input{})
+}
+
+func (r *registry) decodeInto(raw []byte, m Model, in *input) (*input, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -98,6 +136,26 @@ func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *inpu
 		in.uuid, in.hasUUID = s, true
 		if !ok {
 			in.uuid = "\x00" // present, and not a uuid
+			if in.meta {
+				in.errs = append(in.errs, EntryError{Code: FieldValueError, Field: path})
+			}
+		}
+		return nil
+	case (path == "deleted" || path == "timestamp") && in.meta:
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		ok := false
+		switch v := v.(type) {
+		case bool:
+			in.deleted, ok = v, path == "deleted"
+		case json.Number:
+			n, err := v.Int64()
+			in.timestamp, ok = n, err == nil && n >= 0 && path == "timestamp"
+		}
+		if !ok {
+			in.errs = append(in.errs, EntryError{Code: FieldValueError, Field: path})
 		}
 		return nil
 	case path == "deleted" || path == "timestamp":
@@ -113,17 +171,9 @@ func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *inpu
 		if err := dec.Decode(&v); err != nil {
 			return err
 		}
-		switch val := v.(type) {
-		case string:
-			if f.kind == kindString && f.valid(val) {
-				in.values[path] = val
-				return nil
-			}
-		case bool:
-			if f.kind == kindBool {
-				in.values[path] = val
-				return nil
-			}
+		if val, ok := f.parse(v); ok {
+			in.set(val)
+			return nil
 		}
 		in.errs = append(in.errs, EntryError{Code: FieldValueError, Field: path})
 		return nil
@@ -197,20 +247,45 @@ func (m Model) hasPath(path string) bool {
 	return !slices.Contains(m.Without, top)
 }
 
-// record is an entry as stored: only values that differ from defaults.
-type record struct {
-	UUID      string         `json:"uuid"`
-	Deleted   bool           `json:"deleted,omitempty"`
-	Timestamp int64          `json:"timestamp"`
-	Values    map[string]any `json:"values,omitempty"`
+// value is one field's value in an entry: s for a text field, b for a
+// boolean one.
+type value struct {
+	f *field
+	s string
+	b bool
 }
 
-// value returns the field's value in the record, or its default.
-func (rec *record) value(f *field) any {
-	if v, ok := rec.Values[f.path]; ok {
-		return v
+// parse checks a decoded JSON value (or a Go value given to Entry.Set)
+// against the field's kind and value rule.
+func (f *field) parse(v any) (value, bool) {
+	switch v := v.(type) {
+	case string:
+		if f.kind == kindString && f.valid(v) {
+			return value{f: f, s: v}, true
+		}
+	case bool:
+		if f.kind == kindBool {
+			return value{f: f, b: v}, true
+		}
 	}
-	return f.def
+	return value{}, false
+}
+
+func (v value) isDefault() bool { return v.s == v.f.def.s && v.b == v.f.def.b }
+
+// any returns the value as a string or a bool.
+func (v value) any() any {
+	if v.f.kind == kindBool {
+		return v.b
+	}
+	return v.s
+}
+
+func (v value) appendJSON(buf []byte) []byte {
+	if v.f.kind == kindBool {
+		return strconv.AppendBool(buf, v.b)
+	}
+	return appendJSONString(buf, v.s)
 }
 
 // selection says which fields Get and Query return.
@@ -230,15 +305,8 @@ func newSelection(fields []string) selection {
 	return selection{names: fields, custom: true}
 }
 
-// wants reports whether a field is selected for a record.
-func (s selection) wants(f *field, rec *record) bool {
-	switch {
-	case s.all:
-		return true
-	case !s.custom:
-		v, ok := rec.Values[f.path]
-		return ok && v != f.def
-	}
+// named reports whether a field is named by a custom selection.
+func (s selection) named(f *field) bool {
 	for _, n := range s.names {
 		// The exact path, the path without indexes (callPos.peer), or a
 		// group above it (access, callPos[1]).
@@ -250,122 +318,239 @@ func (s selection) wants(f *field, rec *record) bool {
 	return false
 }
 
-// encode writes a record as a JSON object in template order, with uuid and
-// timestamp always, deleted when true, and the selected fields of the model.
-// A tombstone carries no fields.
-func (r *registry) encode(buf *bytes.Buffer, rec *record, m Model, sel selection) {
-	if rec.Deleted {
-		sel = selection{custom: true} // selects nothing
-	}
-	r.encodeNode(buf, r.root, rec, m, sel)
+// encoder writes entries as JSON objects for one request's selection. It
+// keeps scratch space, so it serves one goroutine.
+//
+// With fields omitted, an entry shows the fields that differ from their
+// defaults in the order they were first written (see Entry): an object
+// (access, callPos[1]) stands where its first written field does, and an
+// array's elements keep their positions. With all fields or fields named,
+// the template's order. uuid comes first and timestamp last, always;
+// deleted follows uuid in a tombstone (which shows no fields), or when all
+// fields or deleted itself are asked for.
+type encoder struct {
+	reg     *registry
+	avail   []bool // by field: the model has it
+	request bool   // as Entry.MarshalJSON: every value, defaults too; no empty uuid or zero timestamp
+	want    []bool // all or named: by field, selected
+	sub     []bool // all or named: by node, a selected field below
+	items   []int  // scratch, fields omitted: the values shown, by index
 }
 
-func (r *registry) encodeNode(buf *bytes.Buffer, n *node, rec *record, m Model, sel selection) bool {
-	switch {
-	case n.leaf != nil:
-		f := n.leaf
-		var v any
-		switch {
-		case f.path == "uuid":
-			v = rec.UUID
-		case f.path == "deleted":
-			// A tombstone says so; a live entry says deleted:false when
-			// all fields or "deleted" itself are asked for.
-			if !rec.Deleted && !sel.all && !(sel.custom && sel.wants(f, rec)) {
-				return false
-			}
-			v = rec.Deleted
-		case !m.hasPath(f.path) || !sel.wants(f, rec):
-			return false
-		default:
-			v = rec.value(f)
-		}
-		writeJSONValue(buf, v)
-		return true
-	case n.elems != nil:
-		if !r.anySelected(n, rec, m, sel) {
-			return false
-		}
-		buf.WriteByte('[')
-		for i, e := range n.elems {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			switch {
-			case r.encodeNode(buf, e, rec, m, sel):
-			case e.leaf != nil: // a position of a scalar array keeps its value
-				writeJSONValue(buf, rec.value(e.leaf))
-			default:
-				buf.WriteString("{}")
-			}
-		}
-		buf.WriteByte(']')
-		return true
+func newEncoder(r *registry, avail []bool, sel selection) *encoder {
+	enc := &encoder{reg: r, avail: avail}
+	if !sel.all && !sel.custom {
+		return enc
 	}
-	if n.name != "" && !r.anySelected(n, rec, m, sel) {
-		return false
-	}
-	buf.WriteByte('{')
-	first := true
-	for _, c := range n.children {
-		mark := buf.Len()
-		if !first {
-			buf.WriteByte(',')
-		}
-		writeJSONValue(buf, c.name)
-		buf.WriteByte(':')
-		if c.name == "timestamp" && n == r.root {
-			fmt.Fprintf(buf, "%d", rec.Timestamp)
-		} else if !r.encodeNode(buf, c, rec, m, sel) {
-			buf.Truncate(mark)
+	enc.want, enc.sub = make([]bool, len(r.fields)), make([]bool, len(r.nodes))
+	for i, f := range r.fields {
+		if !avail[i] || !(sel.all || sel.named(f)) {
 			continue
 		}
-		first = false
-	}
-	buf.WriteByte('}')
-	return true
-}
-
-// anySelected reports whether a subtree has a selected field.
-func (r *registry) anySelected(n *node, rec *record, m Model, sel selection) bool {
-	if n.leaf != nil {
-		return m.hasPath(n.leaf.path) && sel.wants(n.leaf, rec)
-	}
-	for _, c := range n.children {
-		if r.anySelected(c, rec, m, sel) {
-			return true
+		enc.want[i] = true
+		for n := f.node; n != nil && !enc.sub[n.id]; n = n.parent {
+			enc.sub[n.id] = true
 		}
 	}
-	for _, c := range n.elems {
-		if r.anySelected(c, rec, m, sel) {
+	return enc
+}
+
+// append writes e as a JSON object.
+func (enc *encoder) append(buf []byte, e *Entry) []byte {
+	buf = append(buf, '{')
+	comma := false
+	if e.UUID != "" || !enc.request {
+		buf = append(buf, `"uuid":`...)
+		buf = appendJSONString(buf, e.UUID)
+		comma = true
+	}
+	if e.deleted {
+		buf = appendComma(buf, comma)
+		buf = append(buf, `"deleted":true`...)
+		comma = true
+	}
+	switch {
+	case e.deleted && !enc.request: // a tombstone shows no fields
+	case enc.want != nil:
+		buf = enc.appendStatic(buf, e) // uuid comes first
+	default:
+		buf, comma = enc.appendWritten(buf, e, comma)
+	}
+	if e.timestamp != 0 || !enc.request {
+		buf = appendComma(buf, comma)
+		buf = append(buf, `"timestamp":`...)
+		buf = strconv.AppendInt(buf, e.timestamp, 10)
+	}
+	return append(buf, '}')
+}
+
+func appendComma(buf []byte, comma bool) []byte {
+	if comma {
+		return append(buf, ',')
+	}
+	return buf
+}
+
+// appendStatic writes the selected fields after uuid, in template order.
+func (enc *encoder) appendStatic(buf []byte, e *Entry) []byte {
+	for _, c := range enc.reg.root.children {
+		if c.leaf != nil && c.leaf.path == "uuid" || !enc.sub[c.id] {
+			continue
+		}
+		buf = append(buf, ',')
+		buf = appendJSONString(buf, c.name)
+		buf = append(buf, ':')
+		buf = enc.appendNode(buf, c, e)
+	}
+	return buf
+}
+
+// appendNode writes the value, array or object at n: an object's members
+// by appendStatic's order or appendWritten's.
+func (enc *encoder) appendNode(buf []byte, n *node, e *Entry) []byte {
+	switch {
+	case n.leaf != nil:
+		return e.value(n.leaf).appendJSON(buf)
+	case n.elems != nil:
+		buf = append(buf, '[')
+		for i, el := range n.elems {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			switch {
+			case enc.shows(el, e):
+				buf = enc.appendNode(buf, el, e)
+			case el.leaf != nil: // a position of a scalar array keeps its value
+				buf = e.value(el.leaf).appendJSON(buf)
+			default:
+				buf = append(buf, "{}"...)
+			}
+		}
+		return append(buf, ']')
+	}
+	buf = append(buf, '{')
+	if enc.want == nil {
+		buf, _ = enc.appendMembers(buf, n, e, false)
+		return append(buf, '}')
+	}
+	first := true
+	for _, c := range n.children {
+		if !enc.sub[c.id] {
+			continue
+		}
+		buf = appendComma(buf, !first)
+		first = false
+		buf = appendJSONString(buf, c.name)
+		buf = append(buf, ':')
+		buf = enc.appendNode(buf, c, e)
+	}
+	return append(buf, '}')
+}
+
+// appendWritten writes, after uuid, the fields that differ from their
+// defaults (every field set, for a request), grouped by object in the
+// order they were written.
+func (enc *encoder) appendWritten(buf []byte, e *Entry, comma bool) ([]byte, bool) {
+	enc.items = enc.items[:0]
+	for i, v := range e.values {
+		if enc.request || enc.avail[v.f.idx] && !v.isDefault() {
+			enc.items = append(enc.items, i)
+		}
+	}
+	return enc.appendMembers(buf, enc.reg.root, e, comma)
+}
+
+// appendMembers writes the members of object n that hold shown values, each
+// where its first value stands, after a comma when comma is set. It
+// reports whether the next member needs a comma.
+func (enc *encoder) appendMembers(buf []byte, n *node, e *Entry, comma bool) ([]byte, bool) {
+	for i, it := range enc.items {
+		c := childToward(n, e.values[it].f.node)
+		if c == nil || enc.seen(n, c, e, i) {
+			continue
+		}
+		if enc.request && c.elems != nil && c.elems[0].leaf != nil && !enc.showsAll(c, e) {
+			// A request cannot skip a position of an array of text without
+			// setting it: name the positions set ("card[1]").
+			for k, el := range c.elems {
+				if enc.shows(el, e) {
+					buf = appendComma(buf, comma)
+					comma = true
+					buf = appendJSONString(buf, c.name+"["+strconv.Itoa(k)+"]")
+					buf = append(buf, ':')
+					buf = e.value(el.leaf).appendJSON(buf)
+				}
+			}
+			continue
+		}
+		buf = appendComma(buf, comma)
+		comma = true
+		buf = appendJSONString(buf, c.name)
+		buf = append(buf, ':')
+		buf = enc.appendNode(buf, c, e)
+	}
+	return buf, comma
+}
+
+// seen reports whether a value shown before the i-th lies under c, a
+// member of n.
+func (enc *encoder) seen(n, c *node, e *Entry, i int) bool {
+	for _, it := range enc.items[:i] {
+		if childToward(n, e.values[it].f.node) == c {
 			return true
 		}
 	}
 	return false
 }
 
-// writeJSONValue writes v as encoding/json would: strings of plain
-// printable ASCII (no quote, backslash or HTML character) and booleans
-// directly, anything else through json.Marshal.
-func writeJSONValue(buf *bytes.Buffer, v any) {
-	switch v := v.(type) {
-	case bool:
-		if v {
-			buf.WriteString("true")
-		} else {
-			buf.WriteString("false")
-		}
-		return
-	case string:
-		if plainJSONString(v) {
-			buf.WriteByte('"')
-			buf.WriteString(v)
-			buf.WriteByte('"')
-			return
+// shows reports whether n is, or holds, a field shown: one selected (all
+// or named), or one whose value is shown (fields omitted).
+func (enc *encoder) shows(n *node, e *Entry) bool {
+	if enc.want != nil {
+		return enc.sub[n.id]
+	}
+	for _, it := range enc.items {
+		for x := e.values[it].f.node; x != nil; x = x.parent {
+			if x == n {
+				return true
+			}
 		}
 	}
-	b, _ := json.Marshal(v)
-	buf.Write(b)
+	return false
+}
+
+// showsAll reports whether every element of array n holds a shown value.
+func (enc *encoder) showsAll(n *node, e *Entry) bool {
+	for _, el := range n.elems {
+		if !enc.shows(el, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// childToward returns the member of n on the way from n down to leaf, or
+// nil when leaf is not under n.
+func childToward(n, leaf *node) *node {
+	for x := leaf; x != nil; x = x.parent {
+		if x.parent == n {
+			return x
+		}
+	}
+	return nil
+}
+
+// appendJSONString writes s as encoding/json would: strings of plain
+// printable ASCII (no quote, backslash or HTML character) directly,
+// anything else through json.Marshal.
+func appendJSONString(buf []byte, s string) []byte {
+	if plainJSONString(s) {
+		buf = append(buf, '"')
+		buf = append(buf, s...)
+		return append(buf, '"')
+	}
+	b, _ := json.Marshal(s)
+	return append(buf, b...)
 }
 
 func plainJSONString(s string) bool {

@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 
@@ -39,4 +40,68 @@ func Example() {
 	// Output:
 	// {"series":"42","users":[{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","timestamp":1},{"uuid":"","errors":[{"code":"EDIR_FIELD_VALUE_ERROR","field":"access.pin"}]}]}
 	// {"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"Ada","access":{"pin":"1234"},"timestamp":1}
+}
+
+// An embedder builds entries in Go, by the field paths of the JSON API,
+// and reads them back in the order their fields were written.
+func ExampleEntry() {
+	ctx := context.Background()
+	d, err := directory.Open(ctx, memory.New(), directory.WithSeriesGenerator(func() string { return "42" }))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var ada directory.Entry
+	for _, set := range []error{
+		ada.SetString("uuid", "01234567-89ab-cdef-0123-456789abcdef"),
+		ada.SetString("name", "Ada"),
+		ada.SetString("access.pin", "1234"),
+		ada.SetBool("callPos[0].grouped", true),
+	} {
+		if set != nil {
+			log.Fatal(set)
+		}
+	}
+	// Bad paths and values are refused with the API's codes.
+	err = ada.SetString("access.pin", "12ab")
+	fmt.Println(err, errors.Is(err, directory.FieldValueError))
+	err = ada.SetString("albert", "einstein")
+	fmt.Println(err, errors.Is(err, directory.FieldNameUnknown))
+
+	res, err := d.CreateEntries(ctx, []directory.Entry{ada}, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if errs := res.Users[0].Errors; errs != nil {
+		log.Fatal(errs)
+	}
+
+	got, err := d.Entry(ctx, ada.UUID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for path, v := range got.All() {
+		fmt.Printf("%s = %v\n", path, v)
+	}
+	pin, err := got.GetString("access.pin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	treepath, err := got.GetString("treepath") // not set: the default
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.UUID, got.Timestamp(), pin, treepath)
+	out, err := json.Marshal(got)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(out))
+	// Output:
+	// directory: EDIR_FIELD_VALUE_ERROR (access.pin) true
+	// directory: EDIR_FIELD_NAME_UNKNOWN (albert) true
+	// name = Ada
+	// access.pin = 1234
+	// callPos[0].grouped = true
+	// 01234567-89AB-CDEF-0123-456789ABCDEF 1 1234 /
+	// {"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"Ada","access":{"pin":"1234"},"callPos":[{"grouped":true},{},{}],"timestamp":1}
 }

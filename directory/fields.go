@@ -3,8 +3,10 @@ package directory
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // kind is the JSON type of a field's value.
@@ -20,9 +22,13 @@ const (
 type field struct {
 	path  string
 	group string // the path with indexes dropped ("callPos.grouped"), for field selection
+	top   string // the first segment ("callPos"), which a Model names
 	kind  kind
-	def   any // the default: "" or false, or what the template says
+	def   value // the default: "" or false, or what the template says
 	valid func(string) bool
+	idx   int   // the field's place in registry.fields (template order)
+	node  *node // the leaf of the tree
+	meta  bool  // uuid or deleted: the directory's, not a value an entry holds
 }
 
 // node is the template as a tree, in template order, for encoding.
@@ -31,6 +37,8 @@ type node struct {
 	leaf     *field
 	children []*node // an object's members
 	elems    []*node // an array's elements
+	parent   *node   // nil for the root
+	id       int     // the node's place in registry.nodes
 }
 
 // Value rules: PIN digits 2..15, switch codes digits 2..16 (or empty),
@@ -57,24 +65,29 @@ func cardID(s string) bool           { return cardRe.MatchString(s) }
 const MaxPhotoBytes = 512 << 10
 
 // registry is the full (Verso-class) template: its leaves by path, in
-// template order, and the tree.
+// template order, and the tree. It is built once (templateRegistry) and
+// never changed.
 type registry struct {
 	fields  []*field
+	nodes   []*node // every node of the tree, the root first
 	byPath  map[string]*field
 	objects map[string]bool // paths of objects inside an entry: "access", "callPos[1]"
 	arrays  map[string]int  // paths of arrays and their lengths: "callPos" 3
 	root    *node
 }
 
+// templateRegistry is the registry every Directory and Entry shares.
+var templateRegistry = sync.OnceValue(newRegistry)
+
 func newRegistry() *registry {
 	r := &registry{byPath: map[string]*field{}, objects: map[string]bool{}, arrays: map[string]int{}}
 	str := func(valid func(string) bool) func(name string) *node {
 		return func(name string) *node {
-			return &node{name: name, leaf: &field{kind: kindString, def: "", valid: valid}}
+			return &node{name: name, leaf: &field{kind: kindString, valid: valid}}
 		}
 	}
 	boolean := func(def bool) func(name string) *node {
-		return func(name string) *node { return &node{name: name, leaf: &field{kind: kindBool, def: def}} }
+		return func(name string) *node { return &node{name: name, leaf: &field{kind: kindBool, def: value{b: def}}} }
 	}
 	text := str(maxLen(255))
 	obj := func(name string, children ...*node) *node { return &node{name: name, children: children} }
@@ -108,18 +121,27 @@ func newRegistry() *registry {
 	root.children = append(root.children, &node{name: "timestamp"}) // written by the directory, not a field
 	r.root = root
 	// Defaults the template spells otherwise.
-	r.walk(root, "", "")
-	r.byPath["treepath"].def = "/"
-	r.byPath["access.validFrom"].def = "0"
-	r.byPath["access.validTo"].def = "0"
+	r.walk(root, nil, "", "")
+	r.byPath["treepath"].def.s = "/"
+	r.byPath["access.validFrom"].def.s = "0"
+	r.byPath["access.validTo"].def.s = "0"
+	for _, f := range r.fields {
+		f.def.f = f
+	}
+	r.byPath["uuid"].meta = true
+	r.byPath["deleted"].meta = true
 	return r
 }
 
-// walk names every leaf with its path and collects it.
-func (r *registry) walk(n *node, path, group string) {
+// walk names every leaf with its path and collects it, and links every
+// node to its parent.
+func (r *registry) walk(n, parent *node, path, group string) {
+	n.parent, n.id = parent, len(r.nodes)
+	r.nodes = append(r.nodes, n)
 	switch {
 	case n.leaf != nil:
-		n.leaf.path, n.leaf.group = path, group
+		n.leaf.path, n.leaf.group, n.leaf.node, n.leaf.idx = path, group, n, len(r.fields)
+		n.leaf.top, _, _ = strings.Cut(strings.ReplaceAll(path, "[", "."), ".")
 		if n.leaf.valid == nil {
 			n.leaf.valid = func(string) bool { return true }
 		}
@@ -128,7 +150,7 @@ func (r *registry) walk(n *node, path, group string) {
 	case n.elems != nil:
 		r.arrays[path] = len(n.elems)
 		for i, e := range n.elems {
-			r.walk(e, path+"["+strconv.Itoa(i)+"]", group)
+			r.walk(e, n, path+"["+strconv.Itoa(i)+"]", group)
 		}
 	default:
 		if path != "" {
@@ -136,9 +158,11 @@ func (r *registry) walk(n *node, path, group string) {
 		}
 		for _, c := range n.children {
 			if c.name == "timestamp" {
+				c.parent, c.id = n, len(r.nodes)
+				r.nodes = append(r.nodes, c)
 				continue
 			}
-			r.walk(c, join(path, c.name), join(group, c.name))
+			r.walk(c, n, join(path, c.name), join(group, c.name))
 		}
 	}
 }
@@ -165,4 +189,13 @@ func VersoModel() Model { return Model{Name: "verso"} }
 // path, virtual number or deputy.
 func AccessUnitModel() Model {
 	return Model{Name: "access-unit", Without: []string{"callPos", "buttons", "treepath", "virtNumber", "deputy"}}
+}
+
+// available returns, by field index, whether the model has each field.
+func (m Model) available(r *registry) []bool {
+	avail := make([]bool, len(r.fields))
+	for i, f := range r.fields {
+		avail[i] = !slices.Contains(m.Without, f.top)
+	}
+	return avail
 }
