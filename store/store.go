@@ -1,52 +1,91 @@
-// Package store defines the small transactional key-value interface that the
-// rest of Lintel keeps its data in.
+// Package store is the transactional key-value layer the rest of Lintel
+// keeps its data in: a portable [DB] over a small backend contract, package
+// store/driver, in the manner of database/sql over database/sql/driver.
 //
 // A [Store] runs read-only transactions with [Store.View] and read-write
 // transactions with [Store.Update]. Inside a transaction, a [Tx] reads,
 // writes, deletes and scans keys in named buckets. Keys within a bucket are
 // kept in ascending byte order, so prefix and range scans return them sorted.
+// [DB] is the Store of every backend: store/memory (an ordered in-memory
+// tree), store/file (a single bbolt file) and store/postgres (PostgreSQL, for
+// several servers) each make one with their constructor, and [Open] makes one
+// of any driver.Driver. Package storetest is the conformance suite every
+// driver runs under a DB.
 //
-// The contract every backend keeps, and that package storetest checks:
+// The contract, which DB enforces once for every backend and storetest
+// checks:
 //
 //   - Atomicity: if the function passed to Update returns an error or
 //     panics, nothing it wrote is kept; otherwise everything is, durably as
-//     far as the backend promises durability.
+//     far as the backend promises durability. A panic is re-raised after the
+//     rollback.
 //   - Isolation: a View sees the state after some set of whole committed
-//     Updates, never part of one. Updates are serialised (one writer).
+//     Updates, never part of one. Updates are serialisable: one writer at a
+//     time (memory, file) or concurrent writers whose conflicts the backend
+//     detects, in which case DB runs the function again (postgres; at most
+//     [Options.MaxRetries] times, with a growing, jittered pause, then
+//     [ErrTooManyRetries]). The function passed to Update may therefore run
+//     more than once, and must not have effects outside its Tx.
 //   - Cancellation: a context that is done before the transaction starts or
 //     commits makes View and Update return its error; an Update whose
 //     context ends before commit is rolled back.
-//   - After Close, View and Update return [ErrClosed].
+//   - Close waits for the transactions in progress; after Close began, View,
+//     Update and the other methods of DB return [ErrClosed].
+//   - A Tx used after its function returned returns [ErrTxDone]; a write in
+//     a View returns [ErrReadOnly]; an empty bucket name, or an empty key to
+//     write, returns [ErrInvalidName].
 //
 // Byte slices returned by a Tx (from Get or passed to a scan callback) are
 // valid only until the transaction ends and must not be modified; copy them
 // to keep them. Put copies its arguments, so the caller may reuse them.
 //
-// Backends live in sub-packages: store/memory (an ordered in-memory tree),
-// store/file (a single bbolt file) and store/postgres (PostgreSQL, for
-// several servers). A Gate gives a backend the close-waits-for-transactions
-// behaviour the contract asks for. Domain packages keep their own secondary
-// indexes in buckets of their own, written in the same transaction as the
-// records they index.
+// # One transaction at a time
+//
+// A transaction's function must not start another transaction on the same
+// store (a View or Update, or a DB method such as ReadCounter that runs
+// one): the inner transaction does not see the outer one's writes, commits
+// or rolls back on its own, and can wait for the outer one for ever. What
+// happens when it does anyway:
+//
+//   - On every backend, once Close has begun, the inner call returns
+//     ErrClosed at once instead of waiting (Close waits for the outer
+//     transaction, which waits for the inner call).
+//   - memory: an Update inside an Update deadlocks (one writer at a time:
+//     the inner one waits for the outer one to end). Any other nesting
+//     works, as Views hold no lock; an inner View reads the last committed
+//     state, without the outer Update's writes.
+//   - file (bbolt): an Update inside an Update deadlocks, as on memory. A
+//     View or an Update inside a View can deadlock when an Update (the inner
+//     one, or another goroutine's) must grow bbolt's memory map: the growth
+//     waits for the outer View, and a View that begins while it waits waits
+//     for it.
+//   - postgres: the inner transaction runs on a connection of its own. An
+//     Update inside an Update blocks for ever on a row or the lock the
+//     outer one holds, or commits first and makes the outer one fail and
+//     run again (inner Update included); any nesting blocks for ever when
+//     the pool has no connection left for the inner transaction.
+//
+// Domain packages keep their own secondary indexes in buckets of their own,
+// written in the same transaction as the records they index, and use the
+// helpers here: [GetUint64] and [PutUint64] for counters, [GetJSON] and
+// [PutJSON] for JSON values, and [Key] for injective composite keys.
 package store
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
+
+	"github.com/lintelhq/lintel/store/driver"
 )
 
-// Errors returned by backends. Backends wrap them with context; test with
-// errors.Is.
+// Errors of a store; wrapped with context, test them with errors.Is.
 var (
 	// ErrNotFound is returned by Tx.Get when the key is not in the bucket.
-	ErrNotFound = errors.New("store: key not found")
+	ErrNotFound = driver.ErrNotFound
 	// ErrBucketNotFound is returned when a transaction names a bucket that
 	// does not exist.
-	ErrBucketNotFound = errors.New("store: bucket not found")
-	// ErrBucketExists is returned by Tx.CreateBucket for an existing bucket.
-	ErrBucketExists = errors.New("store: bucket already exists")
+	ErrBucketNotFound = driver.ErrBucketNotFound
 	// ErrReadOnly is returned when a write is attempted inside View.
 	ErrReadOnly = errors.New("store: transaction is read-only")
 	// ErrClosed is returned by View and Update after Close.
@@ -55,13 +94,17 @@ var (
 	ErrInvalidName = errors.New("store: empty bucket name or key")
 	// ErrTxDone is returned by a Tx used after its transaction ended.
 	ErrTxDone = errors.New("store: transaction has ended")
+	// ErrTooManyRetries wraps the last conflict of an Update (or a
+	// DecrementIf) that kept conflicting with concurrent ones.
+	ErrTooManyRetries = errors.New("store: update kept conflicting with others")
 )
 
 // ErrStopScan may be returned by a scan callback to end the scan early;
 // the scan then returns nil.
 var ErrStopScan = errors.New("store: stop scan")
 
-// Store is a transactional, bucketed, ordered key-value store.
+// Store is a transactional, bucketed, ordered key-value store. [DB]
+// implements it; wrappers (instrumentation, test doubles) may too.
 // Its methods are safe for concurrent use.
 type Store interface {
 	// View runs fn in a read-only transaction. It returns fn's error, or
@@ -79,17 +122,8 @@ type Store interface {
 // Tx is one transaction. A Tx must not be used after the function it was
 // passed to returns, nor from more than one goroutine at a time.
 type Tx interface {
-	// Writable reports whether this is a read-write transaction.
-	Writable() bool
-
-	// CreateBucket creates a bucket; ErrBucketExists if it is there.
-	CreateBucket(name []byte) error
 	// CreateBucketIfNotExists creates a bucket unless it exists.
 	CreateBucketIfNotExists(name []byte) error
-	// DeleteBucket removes a bucket and all of its keys.
-	DeleteBucket(name []byte) error
-	// BucketExists reports whether a bucket exists.
-	BucketExists(name []byte) bool
 
 	// Get returns the value of key in bucket, or ErrNotFound.
 	Get(bucket, key []byte) ([]byte, error)
@@ -102,8 +136,8 @@ type Tx interface {
 	// Scan calls fn for each key in bucket that begins with prefix (all keys
 	// when prefix is empty), in ascending order. It stops at the first
 	// error fn returns and returns that error, except ErrStopScan which
-	// ends the scan with a nil result. fn must not write to the same
-	// bucket.
+	// ends the scan with a nil result. fn may use the transaction, but
+	// must not write to the bucket it scans.
 	Scan(bucket, prefix []byte, fn func(key, value []byte) error) error
 	// ScanRange is Scan over the keys k with start <= k < end; a nil start
 	// means from the first key, a nil end means to the last.
@@ -122,40 +156,4 @@ func PrefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
-}
-
-// Gate is for backends: it admits transactions until Close, and lets
-// Close wait for those in progress. The zero value is open.
-type Gate struct {
-	mu     sync.RWMutex
-	closed bool
-}
-
-// Enter checks ctx and admits a transaction, or returns ctx's error or
-// ErrClosed. Call Leave when an admitted transaction ends.
-func (g *Gate) Enter(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	g.mu.RLock()
-	if g.closed {
-		g.mu.RUnlock()
-		return ErrClosed
-	}
-	return nil
-}
-
-// Leave ends a transaction that Enter admitted.
-func (g *Gate) Leave() { g.mu.RUnlock() }
-
-// Close waits for admitted transactions and refuses new ones. It reports
-// whether this call closed the gate (false when it was closed already).
-func (g *Gate) Close() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
-		return false
-	}
-	g.closed = true
-	return true
 }

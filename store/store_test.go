@@ -1,12 +1,9 @@
 package store_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/store"
 )
@@ -29,24 +26,4 @@ func TestPrefixEnd(t *testing.T) {
 	p := []byte("ab")
 	_ = store.PrefixEnd(p)
 	assert.Equal(t, "ab", string(p), "PrefixEnd must not modify its argument")
-}
-
-func TestGate(t *testing.T) {
-	var g store.Gate
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, g.Enter(ctx))
-	closed := make(chan bool)
-	go func() { closed <- g.Close() }()
-	select {
-	case <-closed:
-		t.Fatal("Close must wait for the transaction in progress")
-	case <-time.After(20 * time.Millisecond):
-	}
-	g.Leave()
-	assert.True(t, <-closed)
-	assert.ErrorIs(t, g.Enter(ctx), store.ErrClosed)
-	assert.False(t, g.Close(), "a second Close reports that it closed nothing")
-	cancel()
-	var open store.Gate
-	assert.ErrorIs(t, open.Enter(ctx), context.Canceled)
 }

@@ -1,5 +1,6 @@
 // Package file is the durable backend of package store: one bbolt file
-// (go.etcd.io/bbolt) holding every bucket as a bbolt top-level bucket.
+// (go.etcd.io/bbolt) holding every bucket as a bbolt top-level bucket,
+// behind the portable store.DB.
 //
 // Each Update is one bbolt read-write transaction and costs one fsync of the
 // data file at commit (bbolt's default; this package never turns it off), so
@@ -13,18 +14,24 @@
 // is open, the pages it reads cannot be reused (the file grows), and an
 // Update that must enlarge the memory map waits for it.
 //
-// The context is checked before a transaction begins, again once an Update
-// holds the writer lock, and before the commit; a commit that has started
-// (its write and fsync) is not interrupted.
+// The context is checked (by store.DB) before a transaction begins, again
+// once an Update holds the writer lock, and before the commit; a commit that
+// has started (its write and fsync) is not interrupted.
 //
 // The file is locked while a Store has it open. A second Open of the same
 // file, from this or another process, waits Options.Timeout for the lock and
 // then fails with ErrLocked instead of hanging.
 //
 // bbolt's errors map to the sentinels of package store where one exists;
-// the others are wrapped with the operation and the bucket, for example
-// bbolt's ErrKeyTooLarge for a key over bbolt.MaxKeySize (32 KiB) or
-// ErrValueTooLarge.
+// the others are wrapped with the operation and the bucket (a
+// *driver.OpError), for example bbolt's ErrKeyTooLarge for a key over
+// bbolt.MaxKeySize (32 KiB) or ErrValueTooLarge.
+//
+// The store's ReadCounter is a View and DecrementIf an Update (one fsync).
+//
+// Nested transactions (see package store): an Update inside an Update
+// deadlocks; a View or an Update inside a View can deadlock when bbolt must
+// grow its memory map meanwhile.
 //
 // Throughput on a two-core test machine: one commit of 10,000 puts in
 // ascending key order takes about 20 ms; in random order about 80 to 150 ms
@@ -46,6 +53,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
 
 // ErrLocked is returned by Open when another Store, in this process or
@@ -66,17 +74,24 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a store.Store in one bbolt file.
+// Store is a store.DB in one bbolt file.
 type Store struct {
-	db   *bolt.DB
-	log  *slog.Logger
-	gate store.Gate // Close waits for transactions in progress
+	*store.DB
+	path string
 }
-
-var _ store.Store = (*Store)(nil)
 
 // Open opens the bbolt file at path, creating it if it does not exist.
 func Open(path string, opts *Options) (*Store, error) {
+	d, err := OpenDriver(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{DB: store.Open(d, nil), path: path}, nil
+}
+
+// OpenDriver opens the bbolt file at path as Open does, and returns its
+// driver, for store.Open (with options, or wrapped by another driver).
+func OpenDriver(path string, opts *Options) (driver.Driver, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -104,206 +119,85 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("file: open %s: %w", path, err)
 	}
 	o.Logger.Debug("store opened", "path", path)
-	return &Store{db: db, log: o.Logger}, nil
+	return &boltDriver{db: db, log: o.Logger}, nil
 }
 
 // Path returns the path of the file.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
-// View runs fn in a read-only bbolt transaction.
-func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	btx, err := s.db.Begin(false)
+// boltDriver is the driver: each transaction is a bbolt transaction.
+type boltDriver struct {
+	db  *bolt.DB
+	log *slog.Logger
+}
+
+func (d *boltDriver) Begin(_ context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	btx, err := d.db.Begin(opts.Writable)
 	if err != nil {
-		return fmt.Errorf("file: begin: %w", err)
+		return nil, driver.Wrap("file", "begin", nil, err)
 	}
-	t := &tx{btx: btx}
-	defer func() {
-		t.done = true
-		_ = btx.Rollback()
-	}()
-	return fn(t)
+	return (*tx)(btx), nil
 }
 
-// Update runs fn in the read-write bbolt transaction and commits it, with
-// one fsync, when fn returns nil and ctx is not done.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	btx, err := s.db.Begin(true)
-	if err != nil {
-		return fmt.Errorf("file: begin: %w", err)
-	}
-	t := &tx{btx: btx, writable: true}
-	committed := false
-	defer func() {
-		t.done = true
-		if !committed {
-			_ = btx.Rollback() // also on a panic in fn, which then goes on
-		}
-	}()
-	if err := ctx.Err(); err != nil { // done while waiting for the writer
-		return err
-	}
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("file: update rolled back: %w", err)
-	}
-	t.done = true
-	committed = true
-	if err := btx.Commit(); err != nil {
-		return fmt.Errorf("file: commit: %w", err)
-	}
-	return nil
+// Close closes the file.
+func (d *boltDriver) Close() error {
+	d.log.Debug("store closed", "path", d.db.Path())
+	return d.db.Close()
 }
 
-// Close waits for transactions in progress, then closes the file. Later
-// calls return store.ErrClosed; a second Close returns nil.
-func (s *Store) Close() error {
-	if !s.gate.Close() {
-		return nil
-	}
-	s.log.Debug("store closed", "path", s.db.Path())
-	return s.db.Close()
-}
+// tx is a bbolt transaction with the methods of a driver.Tx (a conversion
+// of the pointer, not another allocation).
+type tx bolt.Tx
 
-type tx struct {
-	btx      *bolt.Tx
-	writable bool
-	done     bool
-}
+// wrap adds the operation and the bucket to an error of bbolt; nil stays
+// nil.
+func wrap(op string, bucket []byte, err error) error { return driver.Wrap("file", op, bucket, err) }
 
-func (t *tx) check(write bool) error {
-	if t.done {
-		return store.ErrTxDone
-	}
-	if write && !t.writable {
-		return store.ErrReadOnly
-	}
-	return nil
-}
-
-func (t *tx) bucket(name []byte, write bool) (*bolt.Bucket, error) {
-	if err := t.check(write); err != nil {
-		return nil, err
-	}
-	if len(name) == 0 {
-		return nil, store.ErrInvalidName
-	}
-	b := t.btx.Bucket(name)
+func (t *tx) bucket(op string, name []byte) (*bolt.Bucket, error) {
+	b := (*bolt.Tx)(t).Bucket(name)
 	if b == nil {
-		return nil, fmt.Errorf("file: bucket %q: %w", name, store.ErrBucketNotFound)
+		return nil, wrap(op, name, driver.ErrBucketNotFound)
 	}
 	return b, nil
 }
 
-func (t *tx) Writable() bool { return t.writable }
-
 func (t *tx) CreateBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	_, err := t.btx.CreateBucket(name)
-	if errors.Is(err, bolterrors.ErrBucketExists) {
-		return fmt.Errorf("file: bucket %q: %w", name, store.ErrBucketExists)
-	}
+	_, err := (*bolt.Tx)(t).CreateBucketIfNotExists(name)
 	return wrap("create bucket", name, err)
 }
 
-// wrap adds the operation and bucket to an error of bbolt that has no
-// sentinel in package store (a key or value over bbolt's size limits, a
-// full disk); nil stays nil.
-func wrap(op string, bucket []byte, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("file: %s in bucket %q: %w", op, bucket, err)
-}
-
-func (t *tx) CreateBucketIfNotExists(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	_, err := t.btx.CreateBucketIfNotExists(name)
-	return wrap("create bucket", name, err)
-}
-
-func (t *tx) DeleteBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	err := t.btx.DeleteBucket(name)
-	if errors.Is(err, bolterrors.ErrBucketNotFound) {
-		return fmt.Errorf("file: bucket %q: %w", name, store.ErrBucketNotFound)
-	}
-	return wrap("delete bucket", name, err)
-}
-
-func (t *tx) BucketExists(name []byte) bool {
-	return !t.done && len(name) > 0 && t.btx.Bucket(name) != nil
-}
-
-func (t *tx) Get(bucket, key []byte) ([]byte, error) {
-	b, err := t.bucket(bucket, false)
+func (t *tx) Get(bucket, key []byte) ([]byte, bool, error) {
+	b, err := t.bucket("get", bucket)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// A cursor tells a missing key from an empty value, which Get does not.
 	k, v := b.Cursor().Seek(key)
 	if k == nil || !bytes.Equal(k, key) || v == nil {
-		return nil, store.ErrNotFound
+		return nil, false, nil
 	}
-	return v, nil
+	return v, true, nil
 }
 
 func (t *tx) Put(bucket, key, value []byte) error {
-	b, err := t.bucket(bucket, true)
+	b, err := t.bucket("put", bucket)
 	if err != nil {
 		return err
 	}
-	if len(key) == 0 {
-		return store.ErrInvalidName
-	}
-	// bbolt keeps the slices until commit: hand it copies, in one allocation.
-	buf := make([]byte, len(key)+len(value))
-	copy(buf, key)
-	copy(buf[len(key):], value)
-	return wrap("put", bucket, b.Put(buf[:len(key):len(key)], buf[len(key):]))
+	// bbolt keeps the slices until commit: hand it copies.
+	return wrap("put", bucket, b.Put(driver.Copy(key, value)))
 }
 
 func (t *tx) Delete(bucket, key []byte) error {
-	b, err := t.bucket(bucket, true)
+	b, err := t.bucket("delete", bucket)
 	if err != nil {
 		return err
-	}
-	if len(key) == 0 {
-		return store.ErrInvalidName
 	}
 	return wrap("delete", bucket, b.Delete(key))
 }
 
-func (t *tx) Scan(bucket, prefix []byte, fn func(key, value []byte) error) error {
-	return t.ScanRange(bucket, prefix, store.PrefixEnd(prefix), fn)
-}
-
-func (t *tx) ScanRange(bucket, start, end []byte, fn func(key, value []byte) error) error {
-	b, err := t.bucket(bucket, false)
+func (t *tx) Range(bucket, start, end []byte, fn func(key, value []byte) error) error {
+	b, err := t.bucket("range", bucket)
 	if err != nil {
 		return err
 	}
@@ -314,19 +208,19 @@ func (t *tx) ScanRange(bucket, start, end []byte, fn func(key, value []byte) err
 	} else {
 		k, v = c.Seek(start)
 	}
-	for ; k != nil; k, v = c.Next() {
-		if end != nil && bytes.Compare(k, end) >= 0 {
-			return nil
-		}
+	for ; k != nil && (end == nil || bytes.Compare(k, end) < 0); k, v = c.Next() {
 		if v == nil {
 			continue // a nested bucket; this package never makes one
 		}
 		if err := fn(k, v); err != nil {
-			if errors.Is(err, store.ErrStopScan) {
-				return nil
-			}
 			return err
 		}
 	}
 	return nil
 }
+
+// Commit writes the transaction and fsyncs the file; bbolt rolls back a
+// commit that fails.
+func (t *tx) Commit() error { return wrap("commit", nil, (*bolt.Tx)(t).Commit()) }
+
+func (t *tx) Rollback() error { return (*bolt.Tx)(t).Rollback() }

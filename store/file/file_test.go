@@ -15,25 +15,26 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 	"github.com/lintelhq/lintel/store/file"
 	"github.com/lintelhq/lintel/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := file.Open(filepath.Join(t.TempDir(), "lintel.db"), nil)
+	storetest.Run(t, func(t *testing.T) driver.Driver {
+		d, err := file.OpenDriver(filepath.Join(t.TempDir(), "lintel.db"), nil)
 		require.NoError(t, err)
-		return s
+		return d
 	})
 }
 
 func BenchmarkStore(b *testing.B) {
-	storetest.Bench(b, func(b *testing.B) store.Store {
-		s, err := file.Open(filepath.Join(b.TempDir(), "lintel.db"), nil)
+	storetest.Bench(b, func(b *testing.B) driver.Driver {
+		d, err := file.OpenDriver(filepath.Join(b.TempDir(), "lintel.db"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return s
+		return d
 	})
 }
 
@@ -52,7 +53,7 @@ func TestSecondOpenFailsWithErrLocked(t *testing.T) {
 
 	// Once the first one closes, the file opens again with its data.
 	require.NoError(t, first.Update(context.Background(), func(tx store.Tx) error {
-		if err := tx.CreateBucket([]byte("b")); err != nil {
+		if err := tx.CreateBucketIfNotExists([]byte("b")); err != nil {
 			return err
 		}
 		return tx.Put([]byte("b"), []byte("k"), []byte("v"))
@@ -108,15 +109,19 @@ func TestTooLargeKeyIsAnErrorAndRollsBack(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	err = s.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateBucket([]byte("b")); err != nil {
+		if err := tx.CreateBucketIfNotExists([]byte("b")); err != nil {
 			return err
 		}
 		return tx.Put([]byte("b"), make([]byte, bolt.MaxKeySize+1), nil)
 	})
 	require.ErrorIs(t, err, bolterrors.ErrKeyTooLarge)
-	assert.Contains(t, err.Error(), `bucket "b"`)
+	assert.Equal(t, `file: put in bucket "b": key too large`, err.Error())
+	var opErr *driver.OpError
+	require.ErrorAs(t, err, &opErr)
+	assert.Equal(t, "put", opErr.Op)
 	require.NoError(t, s.View(ctx, func(tx store.Tx) error {
-		assert.False(t, tx.BucketExists([]byte("b")), "the failed Update is rolled back")
+		_, err := tx.Get([]byte("b"), []byte("k"))
+		assert.ErrorIs(t, err, store.ErrBucketNotFound, "the failed Update is rolled back")
 		return nil
 	}))
 }

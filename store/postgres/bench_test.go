@@ -117,7 +117,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 	filled := func(b *testing.B, n int) *postgres.Store {
 		s := openStore(b, "")
 		require.NoError(b, s.Update(ctx, func(tx store.Tx) error {
-			if err := tx.CreateBucket(bucket); err != nil {
+			if err := tx.CreateBucketIfNotExists(bucket); err != nil {
 				return err
 			}
 			for i := range n {
@@ -203,12 +203,9 @@ func BenchmarkRoundTrips(b *testing.B) {
 		if urlParams != "" && !strings.Contains(url, "?") {
 			urlParams = "?" + urlParams[1:]
 		}
-		s, err := postgres.Open(ctx, url+urlParams, &postgres.Options{Schema: newSchema()})
+		s, err := postgres.Open(ctx, url+urlParams, &postgres.Options{Schema: newSchema(b)})
 		require.NoError(b, err)
-		b.Cleanup(func() {
-			_ = s.DropSchema(context.Background())
-			_ = s.Close()
-		})
+		b.Cleanup(func() { _ = s.Close() })
 		svc, err := access.New(ctx, s, access.WithCapabilities(access.Capabilities{}))
 		require.NoError(b, err)
 		var batch []access.Identifier
@@ -331,7 +328,7 @@ func BenchmarkCommit10000Puts(b *testing.B) {
 				return time.Since(start)
 			}
 			for _, s := range []store.Store{pg, fs} {
-				require.NoError(b, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucket(bucket) }))
+				require.NoError(b, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucketIfNotExists(bucket) }))
 				commit(s) // a bucket that is not empty
 			}
 			b.ReportAllocs()

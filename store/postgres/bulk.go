@@ -38,7 +38,7 @@ func (t *tx) bulk() error {
 	}
 	r, err := t.send(false, func(b *batch) error {
 		for _, g := range bigs {
-			if err := b.add(t.s.q.rangeTaken, g.w.name, g.puts[0], g.puts[len(g.puts)-1]); err != nil {
+			if err := b.add(t.d.q.rangeTaken, g.w.name, g.puts[0], g.puts[len(g.puts)-1]); err != nil {
 				return err
 			}
 		}
@@ -63,7 +63,7 @@ func (t *tx) bulk() error {
 			continue // its keys may exist: the upsert statement handles them
 		}
 		src := &copyRows{bucket: g.w.name, keys: g.puts, vals: g.vals}
-		if _, err := t.conn.Conn().PgConn().CopyFrom(t.ctx, src, t.s.q.copyIn); err != nil {
+		if _, err := t.conn.Conn().PgConn().CopyFrom(t.ctx, src, t.d.q.copyIn); err != nil {
 			return t.fail(err)
 		}
 		// Only the deletes of this bucket remain to be sent.

@@ -31,7 +31,7 @@ type parking struct {
 	mu    sync.Mutex
 	conns []parked
 	timer *time.Timer // armed while conns is not empty
-	s     *Store
+	d     *pgDriver
 }
 
 // take returns a parked connection (whose transaction the caller must
@@ -54,7 +54,7 @@ func (p *parking) park(conn *pgxpool.Conn) {
 	p.mu.Lock()
 	if len(p.conns) >= parkMax {
 		p.mu.Unlock()
-		p.s.rollback(conn)
+		p.d.rollback(conn)
 		return
 	}
 	p.conns = append(p.conns, parked{conn, time.Now()})
@@ -86,7 +86,7 @@ func (p *parking) sweep() {
 	}
 	p.mu.Unlock()
 	for _, c := range old {
-		p.s.rollback(c)
+		p.d.rollback(c)
 	}
 }
 
@@ -97,28 +97,28 @@ func (p *parking) flush() {
 	p.conns = nil
 	p.mu.Unlock()
 	for _, c := range all {
-		p.s.rollback(c.conn)
+		p.d.rollback(c.conn)
 	}
-	p.s.waitBackground()
+	p.d.waitBackground()
 }
 
 // waitBackground waits for the ROLLBACKs in flight. New ones wait for it
 // to return before they are counted, as sync.WaitGroup requires.
-func (s *Store) waitBackground() {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	s.bg.Wait()
+func (d *pgDriver) waitBackground() {
+	d.bgMu.Lock()
+	defer d.bgMu.Unlock()
+	d.bg.Wait()
 }
 
 // rollback ends conn's transaction, if any, from another goroutine, and
 // returns conn to the pool (which drops it unless it is then idle). Close
 // waits for it.
-func (s *Store) rollback(conn *pgxpool.Conn) {
-	s.bgMu.RLock() // an Add may not race a Wait that could see zero
-	s.bg.Add(1)
-	s.bgMu.RUnlock()
+func (d *pgDriver) rollback(conn *pgxpool.Conn) {
+	d.bgMu.RLock() // an Add may not race a Wait that could see zero
+	d.bg.Add(1)
+	d.bgMu.RUnlock()
 	go func() {
-		defer s.bg.Done()
+		defer d.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 		defer cancel()
 		if pc := conn.Conn().PgConn(); !pc.IsClosed() && !pc.IsBusy() && pc.TxStatus() != 'I' {

@@ -9,52 +9,32 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
-
-// ErrGuardChanged is returned by DecrementIf when the guard counter no
-// longer holds the value the caller expected: the caller's view of the
-// data is out of date, and it should read again.
-var ErrGuardChanged = store.ErrGuardChanged
-
-var _ store.Decrementer = (*Store)(nil)
 
 // binaryFormat asks for every parameter and result in binary form, which
 // for bytea is the bytes themselves.
 var binaryFormat = []int16{1}
 
 // ReadCounter reads a counter (store.GetUint64) with one statement and
-// one round trip, outside any transaction block: it implements
-// store.CounterReader. The statement's snapshot is taken when the server
-// receives it, so it sees every transaction committed before the call,
-// on this server or another.
-//
-// Concurrent calls for the same counter share statements: a call that
-// finds a read of its counter on its way does not use that one (it may
-// have left before the call began) but waits for the next, which is sent
-// as soon as that one returns and answers every call that came in the
-// meantime. A lone call costs one round trip; under load, a counter costs
-// the server at most one statement at a time per Store, and a call at
-// most two round trips.
-func (s *Store) ReadCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
-	if err := s.gate.Enter(ctx); err != nil {
-		return 0, err
-	}
-	defer s.gate.Leave()
-	if len(bucket) == 0 {
-		return 0, store.ErrInvalidName
-	}
-	f := s.flights.get(bucket, key)
+// one round trip, outside any transaction block: it is the driver's
+// driver.CounterReader, behind the store's ReadCounter. The statement's
+// snapshot is taken when the server receives it, so it sees every
+// transaction committed before the call, on this server or another.
+// Concurrent calls for one counter share statements (see the package doc):
+// a call that finds a read on its way waits for the next round.
+func (d *pgDriver) ReadCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
+	f := d.flights.get(bucket, key)
 	f.mu.Lock()
 	if !f.busy {
 		f.busy = true
 		f.mu.Unlock()
-		v, err := s.readCounter(ctx, f.bucket, f.key)
-		s.nextRound(f)
+		v, err := d.readCounter(ctx, f.bucket, f.key)
+		d.nextRound(f)
 		return v, err
 	}
 	r := f.next
@@ -73,7 +53,7 @@ func (s *Store) ReadCounter(ctx context.Context, bucket, key []byte) (uint64, er
 
 // nextRound sends the read that the calls which came during the last one
 // wait for, if any, from another goroutine (Close waits for it).
-func (s *Store) nextRound(f *flight) {
+func (d *pgDriver) nextRound(f *flight) {
 	f.mu.Lock()
 	r := f.next
 	f.next = nil
@@ -82,39 +62,39 @@ func (s *Store) nextRound(f *flight) {
 	if r == nil {
 		return
 	}
-	s.bg.Add(1)
+	d.bg.Add(1)
 	go func() {
-		defer s.bg.Done()
+		defer d.bg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
-		r.v, r.err = s.readCounter(ctx, f.bucket, f.key)
+		r.v, r.err = d.readCounter(ctx, f.bucket, f.key)
 		cancel()
 		close(r.done)
-		s.nextRound(f)
+		d.nextRound(f)
 	}()
 }
 
 // readCounter runs the statement, on the reserved connection when it is
 // free.
-func (s *Store) readCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
+func (d *pgDriver) readCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
 	var v uint64
 	decode := func(row [][]byte) (err error) {
 		if !isTrue(row[1]) {
-			return bucketNotFound(bucket)
+			return wrap("read counter", bucket, driver.ErrBucketNotFound)
 		}
-		v, err = counter(bucket, key, row[0])
+		v, err = driver.DecodeCounter(bucket, key, row[0])
 		return err
 	}
 	params := [][]byte{bucket, key}
-	conn, err := s.reserved.take(ctx, s.pool)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: connecting: %w", err)
+	conn, err := d.reserved.take(ctx, d.pool)
+	switch {
+	case err != nil:
+		err = wrap("read counter", bucket, fmt.Errorf("connecting: %w", err))
+	case conn == nil: // another counter's read has it
+		err = d.statement(ctx, "read counter", bucket, d.q.readCounter, params, decode)
+	default:
+		err = run(ctx, conn, "read counter", bucket, d.q.readCounter, params, decode)
+		d.reserved.give(conn)
 	}
-	if conn == nil { // another counter's read has it
-		err = s.statement(ctx, s.q.readCounter, params, decode)
-		return v, err
-	}
-	err = run(ctx, conn, s.q.readCounter, params, decode)
-	s.reserved.give(conn)
 	return v, err
 }
 
@@ -226,45 +206,20 @@ func (fs *flights) get(bucket, key []byte) *flight {
 	return f
 }
 
-// counter decodes a counter as store.GetUint64 does: missing reads 0.
-func counter(bucket, key, value []byte) (uint64, error) {
-	if value == nil {
-		return 0, nil
-	}
-	if len(value) != 8 {
-		return 0, fmt.Errorf("postgres: %s/%s holds %d bytes, not a counter: %w", bucket, key, len(value), store.ErrBadValue)
-	}
-	return binary.BigEndian.Uint64(value), nil
-}
-
-// count decodes a count of 4 or 8 bytes, big-endian.
-func count(bucket, key, value []byte) (uint64, error) {
-	switch len(value) {
-	case 4:
-		return uint64(binary.BigEndian.Uint32(value)), nil
-	case 8:
-		return binary.BigEndian.Uint64(value), nil
-	}
-	return 0, fmt.Errorf("postgres: %s/%s holds %d bytes, not a count: %w", bucket, key, len(value), store.ErrBadValue)
-}
-
 func isTrue(b []byte) bool { return len(b) == 1 && b[0] == 1 }
+
+// errRaced is DecrementIf's error for a count that another transaction
+// changed after the statement's snapshot: retryable.
+var errRaced = errors.New("the count changed during the statement")
 
 // DecrementIf consumes one unit of the count at bucket/key, a big-endian
 // unsigned integer of 4 or 8 bytes (as store.PutUint64 writes one, or
 // package access its passes), provided that the counter at
 // guardBucket/guardKey, read as store.GetUint64 reads it, still equals
-// guard. It acts as one Update that ran
-//
-//	g, err := store.GetUint64(tx, guardBucket, guardKey)
-//	if g != guard { return 0, ErrGuardChanged }
-//	n, err := the count // store.ErrNotFound when missing, store.ErrBadValue when not 4 or 8 bytes
-//	if n > 0 { tx.Put(bucket, key, n-1 in the same width) }
-//	return n, nil
-//
-// but in one statement outside any transaction block: one round trip. It
-// returns the count before the decrement; 0 means none was left and
-// nothing changed. A missing bucket is store.ErrBucketNotFound.
+// guard: it is the driver's driver.Decrementer, behind the store's
+// DecrementIf, in one statement outside any transaction block: one round
+// trip. It returns the count before the decrement; 0 means none was left
+// and nothing changed.
 //
 // The guard and the count are read in the statement's snapshot, taken
 // when the server receives it, so the guard reflects every transaction
@@ -273,96 +228,69 @@ func isTrue(b []byte) bool { return len(b) == 1 && b[0] == 1 }
 // the statement waits for that one and checks the count again, so
 // concurrent callers, on any server, never take more units than there
 // are. When the count was changed to zero or deleted after the snapshot,
-// the statement runs again with a new snapshot (at most
-// Options.MaxRetries times).
+// it returns errRaced, which the store retries with a new snapshot, as it
+// does a serialization failure.
 //
 // A cache keyed by a generation counter uses it to spend a limited
 // resource with no transaction: guard is the generation its entries were
-// read at, and ErrGuardChanged sends the caller back to a transaction.
-func (s *Store) DecrementIf(ctx context.Context, guardBucket, guardKey []byte, guard uint64, bucket, key []byte) (uint64, error) {
-	if err := s.gate.Enter(ctx); err != nil {
-		return 0, err
-	}
-	defer s.gate.Leave()
-	if len(guardBucket) == 0 || len(bucket) == 0 {
-		return 0, store.ErrInvalidName
-	}
-	if len(key) == 0 {
-		return 0, store.ErrNotFound
-	}
+// read at, and store.ErrGuardChanged sends the caller back to a
+// transaction.
+func (d *pgDriver) DecrementIf(ctx context.Context, guardBucket, guardKey []byte, guard uint64, bucket, key []byte) (uint64, error) {
 	guardBytes := binary.BigEndian.AppendUint64(make([]byte, 0, 8), guard)
 	params := [][]byte{guardBucket, guardKey, guardBytes, bucket, key}
-	backoff := time.Millisecond
-	for attempt := 0; ; attempt++ {
-		var before uint64
-		raced := false
-		err := s.statement(ctx, s.q.decrementIf, params, func(row [][]byte) error {
-			if !isTrue(row[3]) {
-				return bucketNotFound(guardBucket)
-			}
-			if !isTrue(row[4]) {
-				return bucketNotFound(bucket)
-			}
-			g, err := counter(guardBucket, guardKey, row[0])
-			if err != nil {
-				return err
-			}
-			if g != guard {
-				return ErrGuardChanged
-			}
-			if after := row[1]; after != nil {
-				n, err := count(bucket, key, after)
-				before = n + 1
-				return err
-			}
-			if row[2] == nil {
-				return fmt.Errorf("postgres: %s/%s: %w", bucket, key, store.ErrNotFound)
-			}
-			n, err := count(bucket, key, row[2])
-			if err != nil {
-				return err
-			}
+	var before uint64
+	err := d.statement(ctx, "decrement", bucket, d.q.decrementIf, params, func(row [][]byte) error {
+		if !isTrue(row[3]) {
+			return wrap("decrement", guardBucket, driver.ErrBucketNotFound)
+		}
+		if !isTrue(row[4]) {
+			return wrap("decrement", bucket, driver.ErrBucketNotFound)
+		}
+		g, err := driver.DecodeCounter(guardBucket, guardKey, row[0])
+		if err != nil {
+			return err
+		}
+		if g != guard {
+			return driver.ErrGuardChanged
+		}
+		if after := row[1]; after != nil {
+			n, err := driver.DecodeCount(bucket, key, after)
+			before = n + 1
+			return err
+		}
+		if row[2] == nil {
+			return wrap("decrement", bucket, fmt.Errorf("key %q: %w", key, driver.ErrNotFound))
+		}
+		n, err := driver.DecodeCount(bucket, key, row[2])
+		if err == nil && n > 0 {
 			// The snapshot had n units but the newest version had none,
 			// or no longer existed: another transaction changed it after
 			// the snapshot. Ask again, with a newer snapshot.
-			raced = n > 0
-			return nil
-		})
-		switch {
-		case err == nil && !raced:
-			return before, nil
-		case err != nil && !retryable(err):
-			return 0, err
-		case attempt == s.opts.MaxRetries:
-			if err == nil {
-				err = errors.New("postgres: the count kept changing")
-			}
-			return 0, fmt.Errorf("%w: %d retries: %w", ErrTooManyRetries, attempt, err)
-		case err != nil: // a serialization failure: the database runs statements SERIALIZABLE
-			if err := pause(ctx, &backoff); err != nil {
-				return 0, err
-			}
+			err = errRaced
 		}
-	}
+		return err
+	})
+	return before, err
 }
 
 // statement runs one statement, prepared once per connection, outside any
 // transaction block, and hands its one row to row; the row's values are
-// valid only during the call.
-func (s *Store) statement(ctx context.Context, st stmt, params [][]byte, row func(values [][]byte) error) error {
-	conn, err := s.pool.Acquire(ctx)
+// valid only during the call. It returns row's error as it is, and wraps
+// its own with op and bucket.
+func (d *pgDriver) statement(ctx context.Context, op string, bucket []byte, st stmt, params [][]byte, row func(values [][]byte) error) error {
+	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: connecting: %w", err)
+		return wrap(op, bucket, fmt.Errorf("connecting: %w", err))
 	}
 	defer conn.Release()
-	return run(ctx, conn, st, params, row)
+	return run(ctx, conn, op, bucket, st, params, row)
 }
 
-// run runs a statement on conn.
-func run(ctx context.Context, conn *pgxpool.Conn, st stmt, params [][]byte, row func(values [][]byte) error) error {
+// run runs a statement on conn, as statement does.
+func run(ctx context.Context, conn *pgxpool.Conn, op string, bucket []byte, st stmt, params [][]byte, row func(values [][]byte) error) error {
 	sd, err := conn.Conn().Prepare(ctx, st.name, st.sql)
 	if err != nil {
-		return err
+		return wrap(op, bucket, err)
 	}
 	rr := conn.Conn().PgConn().ExecStatement(ctx, sd, params, binaryFormat, binaryFormat)
 	rows := 0
@@ -373,10 +301,10 @@ func run(ctx context.Context, conn *pgxpool.Conn, st stmt, params [][]byte, row 
 		}
 	}
 	if _, err := rr.Close(); err != nil {
-		return err
+		return wrap(op, bucket, err)
 	}
 	if rows != 1 {
-		return fmt.Errorf("postgres: a statement returned %d rows, not 1", rows)
+		return wrap(op, bucket, fmt.Errorf("a statement returned %d rows, not 1", rows))
 	}
 	return rowErr
 }
@@ -386,29 +314,28 @@ func run(ctx context.Context, conn *pgxpool.Conn, st stmt, params [][]byte, row 
 // calls tx.Get returns, without the View. It sees every transaction
 // committed before the call, on this server or another. The value is the
 // caller's to keep. Errors are those of tx.Get: store.ErrNotFound,
-// store.ErrBucketNotFound, store.ErrInvalidName.
+// store.ErrBucketNotFound, store.ErrInvalidName, and store.ErrClosed after
+// Close.
 //
 // It is the store side of an optional interface proposed for package
 // store (a Getter), for callers whose read needs no snapshot shared with
 // another read.
 func (s *Store) Get(ctx context.Context, bucket, key []byte) ([]byte, error) {
-	if err := s.gate.Enter(ctx); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
 	if len(bucket) == 0 {
 		return nil, store.ErrInvalidName
 	}
 	var v []byte
-	err := s.statement(ctx, s.q.getChecked, [][]byte{bucket, key}, func(row [][]byte) error {
-		if !isTrue(row[0]) {
-			return bucketNotFound(bucket)
-		}
-		if row[1] == nil {
-			return store.ErrNotFound
-		}
-		v = bytes.Clone(row[1])
-		return nil
+	err := s.Raw(ctx, func(driver.Driver) error {
+		return s.d.statement(ctx, "get", bucket, s.d.q.getChecked, [][]byte{bucket, key}, func(row [][]byte) error {
+			if !isTrue(row[0]) {
+				return wrap("get", bucket, driver.ErrBucketNotFound)
+			}
+			if row[1] == nil {
+				return store.ErrNotFound
+			}
+			v = bytes.Clone(row[1])
+			return nil
+		})
 	})
 	return v, err
 }

@@ -25,5 +25,20 @@ func Example() {
 		log.Fatal(err)
 	}
 	d, err := svc.Decide(ctx, access.Request{Type: access.Card, Number: "12345", Lock: 1})
-	fmt.Println(d.Reason, err)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Reason)
+}
+
+// Schema names are checked, not quoted: Open refuses one that is not a
+// plain lower-case identifier before it sends anything to the server (so
+// this example runs without one).
+func ExampleOpen_schemaName() {
+	_, err := postgres.Open(context.Background(), "postgres://lintel@127.0.0.1:5432/lintel", &postgres.Options{Schema: "Lintel-Prod"})
+	if err == nil {
+		log.Fatal("a bad schema name was accepted")
+	}
+	fmt.Println(err)
+	// Output: postgres: schema name "Lintel-Prod": lower-case letters, digits and _ only
 }

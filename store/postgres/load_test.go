@@ -52,7 +52,7 @@ func TestLoadTwoServices(t *testing.T) {
 		duration = d
 	}
 	ctx := context.Background()
-	schema := newSchema()
+	schema := newSchema(t)
 	stores := []*postgres.Store{openStore(t, schema), openStore(t, schema)}
 	var svcs []*access.Service
 	for _, s := range stores {
@@ -107,7 +107,7 @@ func TestLoadTwoServices(t *testing.T) {
 	require.NoError(t, upsert(svcs[0], setup))
 	countBucket := []byte("load.counts")
 	require.NoError(t, stores[0].Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateBucket(countBucket); err != nil {
+		if err := tx.CreateBucketIfNotExists(countBucket); err != nil {
 			return err
 		}
 		for i := range counters {
@@ -237,7 +237,7 @@ func TestLoadTwoServices(t *testing.T) {
 					i := rng.IntN(counters)
 					for {
 						n, err := st.DecrementIf(ctx, accessMeta, accessGeneration, gen, countBucket, fmt.Appendf(nil, "c%d", i))
-						if errors.Is(err, postgres.ErrGuardChanged) {
+						if errors.Is(err, store.ErrGuardChanged) {
 							// What access would do: its cache is stale; read the
 							// generation (and, in access, refill the entry).
 							if gen, err = st.ReadCounter(ctx, accessMeta, accessGeneration); err == nil {

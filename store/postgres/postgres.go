@@ -1,5 +1,6 @@
 // Package postgres is the PostgreSQL backend of package store, for several
-// Lintel servers that share one database (github.com/jackc/pgx/v5).
+// Lintel servers that share one database (github.com/jackc/pgx/v5), behind
+// the portable store.DB.
 //
 // Schema. Everything lives in one PostgreSQL schema (Options.Schema,
 // default "lintel"): buckets(name bytea primary key), kv(bucket bytea, key
@@ -9,9 +10,9 @@
 // advisory lock, so servers starting together do not race. Since schema
 // version 3, kv has no foreign key to buckets (checking it cost a lookup
 // and a row lock per written row): every transaction checks that a bucket
-// exists before it writes to it, in the same transaction, and DeleteBucket
-// deletes the bucket's keys itself. A server refuses a schema newer than
-// it knows; upgrade all servers of one database together.
+// exists before it writes to it, in the same transaction. A server refuses
+// a schema newer than it knows; upgrade all servers of one database
+// together.
 //
 // Round trips. The backend's cost is counted in network round trips, and
 // it sends as few as it can:
@@ -24,7 +25,7 @@
 //     read-only transaction open, and the next transaction to need one
 //     sends the ROLLBACK in front of its own first statements. A parked
 //     connection that nobody takes within 2 ms is rolled back from another
-//     goroutine (Close and DropSchema wait for that). A View that makes
+//     goroutine (Close waits for that). A View that makes
 //     one read therefore costs one round trip, and no other statement.
 //   - Get asks whether the bucket exists in the same statement as the value
 //     (once per bucket and transaction); Scan sends the bucket check, the
@@ -42,20 +43,27 @@
 //     pages that grow from 512 to 8,192 rows. When the callback uses the
 //     transaction (a Get or a nested scan), the rest of the page is read
 //     into memory first, so memory stays bounded by one page.
-//   - ReadCounter (store.CounterReader) and DecrementIf are single
-//     statements outside any transaction block: one round trip each, on a
-//     statement prepared once per connection. ReadCounter runs on a
-//     connection of its own, so it never queues behind transactions for
-//     the pool, and concurrent calls for one counter share statements (see
-//     ReadCounter).
+//   - The store's ReadCounter and DecrementIf (the driver implements
+//     driver.CounterReader and driver.Decrementer) are single statements
+//     outside any transaction block: one round trip each, on a statement
+//     prepared once per connection. ReadCounter runs on a connection of its
+//     own, so it never queues behind transactions for the pool, and
+//     concurrent calls for one counter share statements: a call that finds
+//     a read of its counter on its way does not take that one's answer (it
+//     may have left before the call began) but waits for the next, sent as
+//     soon as that one returns, which answers every call that came in the
+//     meantime. Under load a counter costs the server at most one
+//     statement at a time per Store, and a call at most two round trips.
+//     Store.Get is one statement too.
 //
 // Open's pool has Options.MaxConns connections (DefaultMaxConns, 16)
 // unless the URL sets pool_max_conns: each transaction in progress holds
 // one, so a server deciding for many doors at once needs about as many.
 //
-// Transactions. Update runs at SERIALIZABLE isolation and retries
+// Transactions. Update runs at SERIALIZABLE isolation. The driver calls
 // serialization failures, deadlocks and unique violations caused by a
-// concurrent insert of the same key (SQLSTATE 40001, 40P01, 23505) up to
+// concurrent insert of the same key (SQLSTATE 40001, 40P01, 23505)
+// retryable (driver.Retrier), so store.DB retries them up to
 // Options.MaxRetries times with jittered exponential backoff. From the
 // fourth attempt on, an Update runs alone among Updates (it takes the
 // writers table in EXCLUSIVE mode before its snapshot, where others take
@@ -66,7 +74,12 @@
 // it). A failed statement aborts the transaction; the Tx then returns that
 // error from every later call and from the commit, so a serialization
 // failure that fn swallowed is still retried. View runs READ ONLY at
-// REPEATABLE READ: one snapshot, whole commits only.
+// REPEATABLE READ: one snapshot, whole commits only. Errors of the server
+// are wrapped with the operation and the bucket (a *driver.OpError).
+//
+// Nested transactions (see package store): each transaction holds a
+// connection of its own, so a nested one can block for ever on the outer
+// one's locks, or for a connection.
 //
 // Freshness. ReadCounter is one statement at the server's default isolation
 // (READ COMMITTED), whose snapshot is taken when the server receives it,
@@ -89,25 +102,27 @@
 // its row changed by a concurrent transaction waits for it and evaluates its
 // condition again on the newest version of the row. The statement commits
 // like any write (one WAL flush), so a unit taken is not given back by a
-// crash of the database.
+// crash of the database. A count that another transaction changed after
+// the statement's snapshot makes the statement fail with a retryable
+// error, and store.DB runs it again.
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
 
 // Options configure Open and New. The zero value, or nil, is valid.
@@ -115,7 +130,9 @@ type Options struct {
 	// Schema is the PostgreSQL schema of the tables; default "lintel".
 	Schema string
 	// MaxRetries bounds the retries of an Update that loses a
-	// serialization conflict; default 10.
+	// serialization conflict: 0 means store.DefaultMaxRetries, a negative
+	// value none. (With OpenDriver or NewDriver, give it to store.Open
+	// instead.)
 	MaxRetries int
 	// Logger receives retries and migrations; nil discards.
 	Logger *slog.Logger
@@ -133,18 +150,20 @@ type Options struct {
 // connection while others wait on the network.
 const DefaultMaxConns = 16
 
-// ErrTooManyRetries wraps the last serialization failure of an Update
-// that kept conflicting.
-var ErrTooManyRetries = errors.New("postgres: update kept conflicting with others")
-
-// Store is a store.Store in a PostgreSQL database. It also implements
-// store.CounterReader and DecrementIf.
+// Store is a store.DB in a PostgreSQL database, with Get, a read outside
+// any transaction.
 type Store struct {
+	*store.DB
+	d *pgDriver
+}
+
+// pgDriver is the driver.
+type pgDriver struct {
 	pool     *pgxpool.Pool
 	ownPool  bool
 	opts     Options
 	q        queries
-	gate     store.Gate     // Close waits for transactions in progress
+	txs      sync.Pool      // of *tx, reused once ended
 	bg       sync.WaitGroup // ROLLBACKs sent after their transaction returned
 	bgMu     sync.RWMutex   // Add holds it shared, waitBackground exclusively
 	parking  parking        // connections of ended Views, to roll back
@@ -153,8 +172,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store         = (*Store)(nil)
-	_ store.CounterReader = (*Store)(nil)
+	_ driver.Retrier       = (*pgDriver)(nil)
+	_ driver.CounterReader = (*pgDriver)(nil)
+	_ driver.Decrementer   = (*pgDriver)(nil)
 )
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -162,6 +182,40 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // Open connects to the database at url (a libpq URL or DSN), prepares the
 // schema and returns the store, which owns its pool.
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
+	d, err := openDriver(ctx, url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(d), nil
+}
+
+// New uses a pool the caller owns (and closes). The pool must use the
+// extended protocol (pgx's default query mode), as the hot paths run
+// statements prepared on each connection.
+func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	d, err := newDriver(ctx, pool, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(d), nil
+}
+
+// OpenDriver is Open's driver, for store.Open (with options, or wrapped
+// by another driver).
+func OpenDriver(ctx context.Context, url string, opts *Options) (driver.Driver, error) {
+	return openDriver(ctx, url, opts)
+}
+
+// NewDriver is New's driver, for store.Open.
+func NewDriver(ctx context.Context, pool *pgxpool.Pool, opts *Options) (driver.Driver, error) {
+	return newDriver(ctx, pool, opts)
+}
+
+func newStore(d *pgDriver) *Store {
+	return &Store{DB: store.Open(d, &store.Options{MaxRetries: d.opts.MaxRetries, Logger: d.opts.Logger}), d: d}
+}
+
+func openDriver(ctx context.Context, url string, opts *Options) (*pgDriver, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
@@ -176,51 +230,38 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connecting: %w", err)
 	}
-	s, err := New(ctx, pool, opts)
+	d, err := newDriver(ctx, pool, opts)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	s.ownPool = true
-	return s, nil
+	d.ownPool = true
+	return d, nil
 }
 
-// New uses a pool the caller owns (and closes). The pool must use the
-// extended protocol (pgx's default query mode), as the hot paths run
-// statements prepared on each connection.
-func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+func newDriver(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*pgDriver, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	o.Schema = orDefault(o.Schema, "lintel")
+	o.Schema = cmp.Or(o.Schema, "lintel")
 	if !schemaName.MatchString(o.Schema) {
 		return nil, fmt.Errorf("postgres: schema name %q: lower-case letters, digits and _ only", o.Schema)
-	}
-	if o.MaxRetries <= 0 {
-		o.MaxRetries = 10
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{pool: pool, opts: o, q: newQueries(o.Schema)}
-	s.parking.s = s
-	if err := s.migrate(ctx); err != nil {
+	d := &pgDriver{pool: pool, opts: o, q: newQueries(o.Schema)}
+	d.parking.d = d
+	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}
-	return s, nil
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
+	return d, nil
 }
 
 // migrations are applied in order; schema_version records how many ran.
-func (s *Store) migrations() []string {
-	sc := s.opts.Schema
+func (d *pgDriver) migrations() []string {
+	sc := d.opts.Schema
 	return []string{
 		`CREATE TABLE ` + sc + `.buckets (name bytea PRIMARY KEY)`,
 		`CREATE TABLE ` + sc + `.kv (
@@ -235,9 +276,9 @@ func (s *Store) migrations() []string {
 	}
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	sc := s.opts.Schema
-	tx, err := s.pool.Begin(ctx)
+func (d *pgDriver) migrate(ctx context.Context) error {
+	sc := d.opts.Schema
+	tx, err := d.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: migrating: %w", err)
 	}
@@ -265,7 +306,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	} else if err != nil {
 		return fmt.Errorf("postgres: migrating: %w", err)
 	}
-	all := s.migrations()
+	all := d.migrations()
 	if version > len(all) {
 		return fmt.Errorf("postgres: schema %s is at version %d, newer than this program's %d", sc, version, len(all))
 	}
@@ -276,7 +317,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, all[v]); err != nil {
 			return fmt.Errorf("postgres: migration %d: %w", v+1, err)
 		}
-		s.opts.Logger.Info("schema migrated", "schema", sc, "version", v+1)
+		d.opts.Logger.Info("schema migrated", "schema", sc, "version", v+1)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE `+sc+`.schema_version SET version = $1`, len(all)); err != nil {
 		return fmt.Errorf("postgres: migrating: %w", err)
@@ -284,46 +325,22 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit(ctx)
 }
 
-// DropSchema removes the store's schema and everything in it; tests use it
-// to clean up.
-func (s *Store) DropSchema(ctx context.Context) error {
-	s.parking.flush() // an open View holds a lock on the tables
-	_, err := s.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+s.opts.Schema+` CASCADE`)
-	return err
-}
-
-// View runs fn in a read-only REPEATABLE READ transaction, begun with its
-// first statement; see the package doc.
-func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
+// Begin begins a transaction without sending anything: BEGIN goes with
+// its first statement (see the package doc). A write transaction's
+// attempts after lockAfter run alone among writers.
+func (d *pgDriver) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	t, _ := d.txs.Get().(*tx)
+	if t == nil {
+		t = &tx{}
 	}
-	defer s.gate.Leave()
-	t := &tx{s: s, ctx: ctx, begin: s.q.beginView}
-	defer t.end() // also on a panic in fn
-	return fn(t)
-}
-
-// Update runs fn in a SERIALIZABLE transaction, retrying conflicts.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	if err := s.gate.Enter(ctx); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	backoff := time.Millisecond
-	for attempt := 0; ; attempt++ {
-		err := s.updateOnce(ctx, fn, attempt >= lockAfter)
-		if !retryable(err) {
-			return err
-		}
-		if attempt == s.opts.MaxRetries {
-			return fmt.Errorf("%w: %d retries: %w", ErrTooManyRetries, attempt, err)
-		}
-		s.opts.Logger.Debug("update retried after a conflict", "attempt", attempt+1, "err", err)
-		if err := pause(ctx, &backoff); err != nil {
-			return err
+	t.d, t.ctx, t.begin = d, ctx, d.q.beginView
+	if opts.Writable {
+		t.begin, t.lock, t.writable = d.q.beginUpdate, d.q.lockShared, true
+		if opts.Attempt >= lockAfter {
+			t.lock = d.q.lockAlone
 		}
 	}
+	return t, nil
 }
 
 // lockAfter is how many times an Update runs optimistically before it
@@ -339,64 +356,36 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 // DecrementIf take no such lock and are not held off.
 const lockAfter = 3
 
-// pause sleeps a jittered backoff, doubled for next time up to 100 ms.
-func pause(ctx context.Context, backoff *time.Duration) error {
-	sleep := *backoff/2 + rand.N(*backoff)
-	*backoff = min(*backoff*2, 100*time.Millisecond)
-	timer := time.NewTimer(sleep)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
-
-// retryable reports whether err is a conflict with a concurrent
+// Retryable reports whether err is a conflict with a concurrent
 // transaction, which the same work may not meet again: a serialization
 // failure, a deadlock, or a unique violation (only a concurrent insert of
 // the same key can cause one: a transaction inserts only keys it did not
-// find).
-func retryable(err error) bool {
+// find); or a count that DecrementIf found changed after its snapshot.
+func (d *pgDriver) Retryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01" || pgErr.Code == "23505")
+	return errors.Is(err, errRaced) ||
+		errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01" || pgErr.Code == "23505")
 }
 
-func (s *Store) updateOnce(ctx context.Context, fn func(store.Tx) error, exclusive bool) error {
-	t := &tx{s: s, ctx: ctx, begin: s.q.beginUpdate, lock: s.q.lockShared, writable: true}
-	if exclusive {
-		t.lock = s.q.lockAlone
-	}
-	defer t.end() // rolls back unless committed, also on a panic in fn
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("postgres: update rolled back: %w", err)
-	}
-	return t.commit()
-}
-
-// Close waits for transactions in progress and closes the pool if the
-// store opened it. Later calls return store.ErrClosed.
-func (s *Store) Close() error {
-	if !s.gate.Close() {
-		return nil
-	}
-	s.parking.flush()
-	s.reserved.close()
-	if s.ownPool {
-		s.pool.Close()
+// Close closes the pool if the driver opened it, once the ROLLBACKs sent
+// in the background are done.
+func (d *pgDriver) Close() error {
+	d.parking.flush()
+	d.reserved.close()
+	if d.ownPool {
+		d.pool.Close()
 	}
 	return nil
 }
+
+// wrap adds the operation and the bucket to an error; nil stays nil.
+func wrap(op string, bucket []byte, err error) error { return driver.Wrap("postgres", op, bucket, err) }
 
 // queries are the statements, with the schema filled in.
 type queries struct {
 	beginView, beginUpdate, lockShared, lockAlone, rollback, commit stmt
 	rollbackChain                                                   stmt
-	createBucket, bucketExists, deleteBucket, deleteAll             stmt
+	createBucket, bucketExists                                      stmt
 	get, getChecked, upsert, deleteKeys, scanTo, scanFrom           stmt
 	readCounter, decrementIf, rangeTaken                            stmt
 	copyIn                                                          string
@@ -430,8 +419,6 @@ func newQueries(sc string) queries {
 		lockAlone:    mk(`LOCK TABLE ` + sc + `.writers IN EXCLUSIVE MODE`),
 		createBucket: mk(`INSERT INTO ` + sc + `.buckets (name) VALUES ($1) ON CONFLICT DO NOTHING`),
 		bucketExists: mk(`SELECT ` + exists),
-		deleteBucket: mk(`DELETE FROM ` + sc + `.buckets WHERE name = $1`),
-		deleteAll:    mk(`DELETE FROM ` + kv + ` WHERE bucket = $1`),
 		get:          mk(`SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2`),
 		// One row: whether the bucket exists, asked only when the value is
 		// missing (a key exists only in a bucket that does), and the value.

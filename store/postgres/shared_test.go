@@ -24,7 +24,7 @@ import (
 
 func twoServices(t testing.TB) (*access.Service, *access.Service) {
 	t.Helper()
-	schema := newSchema()
+	schema := newSchema(t)
 	ctx := context.Background()
 	var svcs []*access.Service
 	for range 2 {
@@ -96,7 +96,7 @@ func TestPassesAcrossServers(t *testing.T) {
 
 func TestDirectoryTimestampsAcrossServers(t *testing.T) {
 	ctx := context.Background()
-	schema := newSchema()
+	schema := newSchema(t)
 	a, err := directory.Open(ctx, openStore(t, schema))
 	require.NoError(t, err)
 	b, err := directory.Open(ctx, openStore(t, schema))

@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -12,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
 
 // Scan pages: the first is small, so that a short scan or one stopped
@@ -29,14 +28,13 @@ const (
 const endTimeout = 30 * time.Second
 
 // tx is one transaction, on one connection taken from the pool at its
-// first statement.
+// first statement. Ended, it goes back to the driver's pool of them.
 type tx struct {
-	s        *Store
+	d        *pgDriver
 	ctx      context.Context
 	begin    stmt // the BEGIN statement, sent with the first statement
 	lock     stmt // a LOCK statement sent right after it, if any
 	writable bool
-	done     bool
 
 	conn    *pgxpool.Conn // nil until the first statement
 	begun   bool          // BEGIN has been sent
@@ -62,18 +60,6 @@ type bucketWrites struct {
 	index map[string]int // key -> position in keys and vals
 }
 
-func (t *tx) Writable() bool { return t.writable }
-
-func (t *tx) check(write bool) error {
-	if t.done {
-		return store.ErrTxDone
-	}
-	if write && !t.writable {
-		return store.ErrReadOnly
-	}
-	return nil
-}
-
 // known returns what this transaction knows of a bucket.
 func (t *tx) known(name []byte) (exists, known bool) {
 	for _, b := range t.buckets {
@@ -94,10 +80,6 @@ func (t *tx) remember(name []byte, exists bool) {
 	t.buckets = append(t.buckets, bucketState{string(name), exists})
 }
 
-func bucketNotFound(name []byte) error {
-	return fmt.Errorf("postgres: bucket %q: %w", name, store.ErrBucketNotFound)
-}
-
 // send sends, in one round trip: the ROLLBACK of a parked connection's
 // transaction, BEGIN if the transaction has not begun, the buffered writes
 // if flush is set, and the statements queue adds. It reads the results of
@@ -105,7 +87,7 @@ func bucketNotFound(name []byte) error {
 // aborts the transaction (see fail).
 func (t *tx) send(flush bool, queue func(b *batch) error) (*results, error) {
 	if t.aborted != nil {
-		return nil, t.aborted
+		return nil, t.abortedErr()
 	}
 	if err := t.detach(); err != nil {
 		return nil, err
@@ -117,12 +99,12 @@ func (t *tx) send(flush bool, queue func(b *batch) error) (*results, error) {
 	}
 	rollback := false
 	if t.conn == nil {
-		if t.conn = t.s.parking.take(); t.conn != nil {
+		if t.conn = t.d.parking.take(); t.conn != nil {
 			rollback = true // the parked connection's read-only transaction
 		} else {
-			conn, err := t.s.pool.Acquire(t.ctx)
+			conn, err := t.d.pool.Acquire(t.ctx)
 			if err != nil {
-				return nil, fmt.Errorf("postgres: connecting: %w", err)
+				return nil, fmt.Errorf("connecting: %w", err)
 			}
 			t.conn = conn
 		}
@@ -130,12 +112,12 @@ func (t *tx) send(flush bool, queue func(b *batch) error) (*results, error) {
 	b := &batch{t: t}
 	err := func() error {
 		switch {
-		case rollback && !t.begun && t.begin == t.s.q.beginView:
+		case rollback && !t.begun && t.begin == t.d.q.beginView:
 			// One statement ends the parked View and begins this one
 			// (a View has no writes to flush).
-			return b.add(t.s.q.rollbackChain)
+			return b.add(t.d.q.rollbackChain)
 		case rollback:
-			if err := b.add(t.s.q.rollback); err != nil {
+			if err := b.add(t.d.q.rollback); err != nil {
 				return err
 			}
 		}
@@ -179,13 +161,18 @@ func (t *tx) send(flush bool, queue func(b *batch) error) (*results, error) {
 
 // fail records the first error of a statement: the transaction is then
 // aborted on the server (or its connection lost), and every later call
-// returns that error, so that a serialization failure reaches Update's
-// retry even if fn drops it.
+// returns that error (see abortedErr), so that a serialization failure
+// reaches the store's retry even if fn drops it.
 func (t *tx) fail(err error) error {
 	if t.aborted == nil {
 		t.aborted = err
 	}
 	return err
+}
+
+// abortedErr is the error of a call after the transaction was aborted.
+func (t *tx) abortedErr() error {
+	return fmt.Errorf("the transaction was aborted by an earlier error: %w", t.aborted)
 }
 
 // finish closes results whose rows the caller has read, recording an
@@ -206,12 +193,12 @@ func (t *tx) queueWrites(b *batch) error {
 	for _, w := range t.pending {
 		puts, vals, dels := w.split()
 		if len(dels) > 0 {
-			if err := b.add(t.s.q.deleteKeys, w.name, byteaArray(dels)); err != nil {
+			if err := b.add(t.d.q.deleteKeys, w.name, byteaArray(dels)); err != nil {
 				return err
 			}
 		}
 		if len(puts) > 0 {
-			if err := b.add(t.s.q.upsert, w.name, byteaArray(puts), byteaArray(vals), puts[0], puts[len(puts)-1]); err != nil {
+			if err := b.add(t.d.q.upsert, w.name, byteaArray(puts), byteaArray(vals), puts[0], puts[len(puts)-1]); err != nil {
 				return err
 			}
 		}
@@ -245,38 +232,56 @@ func (w *bucketWrites) split() (puts, vals, dels [][]byte) {
 	return puts, vals, dels
 }
 
-// commit sends the buffered writes and COMMIT in one round trip.
+// Commit sends the buffered writes and COMMIT in one round trip, and ends
+// the transaction whatever the outcome.
+func (t *tx) Commit() error {
+	err := t.commit()
+	t.end()
+	return wrap("commit", nil, err)
+}
+
 func (t *tx) commit() error {
 	if t.aborted != nil {
-		return t.aborted
+		return t.abortedErr()
 	}
 	if !t.begun && len(t.pending) == 0 {
 		return nil // nothing was read or written
 	}
-	r, err := t.send(true, func(b *batch) error { return b.add(t.s.q.commit) })
+	r, err := t.send(true, func(b *batch) error { return b.add(t.d.q.commit) })
 	if err != nil {
 		return err
 	}
 	tag, err := r.exec()
 	if err = t.finish(r, err); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return err
 	}
 	if tag.String() != "COMMIT" { // the server rolled back instead
-		return t.fail(fmt.Errorf("postgres: commit: the server answered %q", tag.String()))
+		return t.fail(fmt.Errorf("the server answered %q", tag.String()))
 	}
 	return nil
 }
 
-// end ends the transaction after its function returned. After a commit
-// the connection goes back to the pool. A View's connection is parked with
-// its transaction open, to be rolled back in the same round trip as the
-// next transaction's first statements (see parking). Otherwise the
-// ROLLBACK is sent from another goroutine, so that the caller does not
-// wait for it.
+// Rollback ends the transaction (see end).
+func (t *tx) Rollback() error {
+	t.end()
+	return nil
+}
+
+// end ends the transaction after its function returned, and gives the tx
+// back to the driver for a later transaction. After a commit the
+// connection goes back to the pool. A View's connection is parked with its
+// transaction open, to be rolled back in the same round trip as the next
+// transaction's first statements (see parking). Otherwise the ROLLBACK is
+// sent from another goroutine, so that the caller does not wait for it.
 func (t *tx) end() {
-	t.done = true
-	conn, sc := t.conn, t.active
-	t.conn, t.active, t.pending = nil, nil, nil
+	d, conn, sc := t.d, t.conn, t.active
+	writable := t.writable
+	// The next transaction reuses the arrays of buckets and pending, not
+	// what they hold, nor the arena's blocks.
+	clear(t.pending)
+	clear(t.buckets)
+	*t = tx{buckets: t.buckets[:0], pending: t.pending[:0]}
+	defer d.txs.Put(t)
 	if conn == nil {
 		return
 	}
@@ -289,80 +294,24 @@ func (t *tx) end() {
 		conn.Release() // the pool drops it
 	case pc.TxStatus() == 'I':
 		conn.Release()
-	case pc.TxStatus() == 'T' && !t.writable:
-		t.s.parking.park(conn)
+	case pc.TxStatus() == 'T' && !writable:
+		d.parking.park(conn)
 	default:
-		t.s.rollback(conn)
+		d.rollback(conn)
 	}
 }
 
+// CreateBucket creates the bucket unless it exists, in one round trip.
 func (t *tx) CreateBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
+	r, err := t.send(false, func(b *batch) error { return b.add(t.d.q.createBucket, name) })
+	if err == nil {
+		_, err = r.exec()
+		err = t.finish(r, err)
 	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	r, err := t.send(false, func(b *batch) error { return b.add(t.s.q.createBucket, name) })
 	if err != nil {
-		return err
-	}
-	tag, err := r.exec()
-	if err := t.finish(r, err); err != nil {
-		return err
+		return wrap("create bucket", name, err)
 	}
 	t.remember(name, true)
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("postgres: bucket %q: %w", name, store.ErrBucketExists)
-	}
-	return nil
-}
-
-func (t *tx) CreateBucketIfNotExists(name []byte) error {
-	if err := t.CreateBucket(name); err != nil && !errors.Is(err, store.ErrBucketExists) {
-		return err
-	}
-	return nil
-}
-
-// DeleteBucket deletes the bucket's keys and the bucket in one round trip.
-func (t *tx) DeleteBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
-	if exists, known := t.known(name); known && !exists {
-		return bucketNotFound(name)
-	}
-	for i, w := range t.pending {
-		if bytes.Equal(w.name, name) {
-			t.pending = append(t.pending[:i], t.pending[i+1:]...)
-			break
-		}
-	}
-	r, err := t.send(false, func(b *batch) error {
-		if err := b.add(t.s.q.deleteAll, name); err != nil {
-			return err
-		}
-		return b.add(t.s.q.deleteBucket, name)
-	})
-	if err != nil {
-		return err
-	}
-	_, err = r.exec()
-	var tag pgconn.CommandTag
-	if err == nil {
-		tag, err = r.exec()
-	}
-	if err := t.finish(r, err); err != nil {
-		return err
-	}
-	t.remember(name, false)
-	if tag.RowsAffected() == 0 {
-		return bucketNotFound(name)
-	}
 	return nil
 }
 
@@ -371,7 +320,7 @@ func (t *tx) bucketExists(name []byte) (bool, error) {
 	if exists, known := t.known(name); known {
 		return exists, nil
 	}
-	r, err := t.send(false, func(b *batch) error { return b.add(t.s.q.bucketExists, name) })
+	r, err := t.send(false, func(b *batch) error { return b.add(t.d.q.bucketExists, name) })
 	if err != nil {
 		return false, err
 	}
@@ -387,28 +336,14 @@ func (t *tx) bucketExists(name []byte) (bool, error) {
 	return exists, nil
 }
 
-func (t *tx) BucketExists(name []byte) bool {
-	if t.done || len(name) == 0 {
-		return false
-	}
-	ok, err := t.bucketExists(name)
-	return err == nil && ok
-}
-
 // needBucket checks that a bucket exists before a write.
 func (t *tx) needBucket(name []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	if len(name) == 0 {
-		return store.ErrInvalidName
-	}
 	exists, err := t.bucketExists(name)
 	if err != nil {
 		return err
 	}
 	if !exists {
-		return bucketNotFound(name)
+		return driver.ErrBucketNotFound
 	}
 	return nil
 }
@@ -416,33 +351,33 @@ func (t *tx) needBucket(name []byte) error {
 // Get reads the buffered writes first, and otherwise asks for the value,
 // and for the bucket when the transaction does not know it, in one
 // statement.
-func (t *tx) Get(bucket, key []byte) ([]byte, error) {
-	if err := t.check(false); err != nil {
-		return nil, err
+func (t *tx) Get(bucket, key []byte) ([]byte, bool, error) {
+	v, err := t.get(bucket, key)
+	if err != nil {
+		return nil, false, wrap("get", bucket, err)
 	}
-	if len(bucket) == 0 {
-		return nil, store.ErrInvalidName
-	}
+	return v, v != nil, nil
+}
+
+// get returns the value, nil when missing.
+func (t *tx) get(bucket, key []byte) ([]byte, error) {
 	exists, known := t.known(bucket)
 	if known && !exists {
-		return nil, bucketNotFound(bucket)
+		return nil, driver.ErrBucketNotFound
 	}
 	if w := t.writesTo(bucket); w != nil {
 		if i, ok := w.index[string(key)]; ok {
-			if w.vals[i] == nil {
-				return nil, store.ErrNotFound
-			}
-			return w.vals[i], nil
+			return w.vals[i], nil // nil for a delete
 		}
 	}
 	if len(key) == 0 && known {
-		return nil, store.ErrNotFound // no key is empty
+		return nil, nil // no key is empty
 	}
 	r, err := t.send(false, func(b *batch) error {
 		if known {
-			return b.add(t.s.q.get, bucket, key)
+			return b.add(t.d.q.get, bucket, key)
 		}
-		return b.add(t.s.q.getChecked, bucket, key)
+		return b.add(t.d.q.getChecked, bucket, key)
 	})
 	if err != nil {
 		return nil, err
@@ -469,11 +404,8 @@ func (t *tx) Get(bucket, key []byte) ([]byte, error) {
 	if !known {
 		t.remember(bucket, exists)
 		if !exists {
-			return nil, bucketNotFound(bucket)
+			return nil, driver.ErrBucketNotFound
 		}
-	}
-	if v == nil {
-		return nil, store.ErrNotFound
 	}
 	return v, nil
 }
@@ -488,12 +420,9 @@ func (t *tx) writesTo(bucket []byte) *bucketWrites {
 }
 
 // write buffers a put (value non-nil) or a delete (nil).
-func (t *tx) write(bucket, key, value []byte) error {
+func (t *tx) write(op string, bucket, key, value []byte) error {
 	if err := t.needBucket(bucket); err != nil {
-		return err
-	}
-	if len(key) == 0 {
-		return store.ErrInvalidName
+		return wrap(op, bucket, err)
 	}
 	w := t.writesTo(bucket)
 	if w == nil {
@@ -512,36 +441,30 @@ func (t *tx) write(bucket, key, value []byte) error {
 	return nil
 }
 
+// Put buffers a copy of value (the store never gives nil: nil means a
+// delete here).
 func (t *tx) Put(bucket, key, value []byte) error {
-	if err := t.check(true); err != nil {
-		return err
-	}
-	v := t.mem.copy(value)
-	if v == nil {
-		v = []byte{} // a nil value is stored as an empty one; nil means a delete here
-	}
-	return t.write(bucket, key, v)
+	return t.write("put", bucket, key, t.mem.copy(value))
 }
 
-func (t *tx) Delete(bucket, key []byte) error { return t.write(bucket, key, nil) }
+func (t *tx) Delete(bucket, key []byte) error { return t.write("delete", bucket, key, nil) }
 
-func (t *tx) Scan(bucket, prefix []byte, fn func(key, value []byte) error) error {
-	return t.ScanRange(bucket, prefix, store.PrefixEnd(prefix), fn)
+// Range streams the range a page at a time. The first page goes with the
+// buffered writes and, if the transaction does not know the bucket, its
+// check, in one round trip. fn's error is returned as it is, the others
+// wrapped.
+func (t *tx) Range(bucket, start, end []byte, fn func(key, value []byte) error) error {
+	fnErr, err := t.scan(bucket, start, end, fn)
+	if fnErr != nil {
+		return fnErr
+	}
+	return wrap("range", bucket, err)
 }
 
-// ScanRange streams the range a page at a time. The first page goes with
-// the buffered writes and, if the transaction does not know the bucket,
-// its check, in one round trip.
-func (t *tx) ScanRange(bucket, start, end []byte, fn func(key, value []byte) error) error {
-	if err := t.check(false); err != nil {
-		return err
-	}
-	if len(bucket) == 0 {
-		return store.ErrInvalidName
-	}
+func (t *tx) scan(bucket, start, end []byte, fn func(key, value []byte) error) (fnErr, err error) {
 	exists, known := t.known(bucket)
 	if known && !exists {
-		return bucketNotFound(bucket)
+		return nil, driver.ErrBucketNotFound
 	}
 	from := start
 	if from == nil {
@@ -551,48 +474,42 @@ func (t *tx) ScanRange(bucket, start, end []byte, fn func(key, value []byte) err
 		checked := !known
 		r, err := t.send(true, func(b *batch) error {
 			if checked {
-				if err := b.add(t.s.q.bucketExists, bucket); err != nil {
+				if err := b.add(t.d.q.bucketExists, bucket); err != nil {
 					return err
 				}
 			}
 			if end != nil {
-				return b.add(t.s.q.scanTo, bucket, from, end, bigint(limit))
+				return b.add(t.d.q.scanTo, bucket, from, end, bigint(limit))
 			}
-			return b.add(t.s.q.scanFrom, bucket, from, bigint(limit))
+			return b.add(t.d.q.scanFrom, bucket, from, bigint(limit))
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if checked {
 			row, err := r.row()
 			if err != nil {
-				return t.finish(r, err)
+				return nil, t.finish(r, err)
 			}
 			exists = isTrue(row[0])
 			t.remember(bucket, exists)
 			known = true
 			if !exists {
 				if err := t.finish(r, nil); err != nil {
-					return err
+					return nil, err
 				}
-				return bucketNotFound(bucket)
+				return nil, driver.ErrBucketNotFound
 			}
 		}
 		rr, err := r.next()
 		if err != nil {
-			return t.finish(r, err)
+			return nil, t.finish(r, err)
 		}
 		sc := &scanner{t: t, r: r, rows: rr}
 		t.active = sc
-		n, last, err := sc.each(fn)
-		if err != nil {
-			if errors.Is(err, store.ErrStopScan) {
-				return nil
-			}
-			return err
-		}
-		if n < limit {
-			return nil
+		n, last, fnErr, err := sc.each(fn)
+		if fnErr != nil || err != nil || n < limit {
+			return fnErr, err
 		}
 		from = append(bytes.Clone(last), 0) // the next key after the page
 	}
@@ -609,8 +526,8 @@ type scanner struct {
 }
 
 // each calls fn for each row of the page; it returns how many rows it
-// read and the last key.
-func (sc *scanner) each(fn func(key, value []byte) error) (n int, last []byte, err error) {
+// read, the last key, and fn's error or its own.
+func (sc *scanner) each(fn func(key, value []byte) error) (n int, last []byte, fnErr, err error) {
 	defer func() {
 		if sc.t.active == sc {
 			sc.t.active = nil
@@ -626,9 +543,9 @@ func (sc *scanner) each(fn func(key, value []byte) error) (n int, last []byte, e
 			if !sc.rows.NextRow() {
 				sc.t.active = nil
 				if err := sc.close(); err != nil {
-					return n, nil, sc.t.fail(err)
+					return n, nil, nil, sc.t.fail(err)
 				}
-				return n, last, nil
+				return n, last, nil, nil
 			}
 			values := sc.rows.Values()
 			k, v = sc.t.mem.copy(values[0]), sc.t.mem.copy(values[1])
@@ -636,11 +553,11 @@ func (sc *scanner) each(fn func(key, value []byte) error) (n int, last []byte, e
 			k, v = sc.rest[0][0], sc.rest[0][1]
 			sc.rest = sc.rest[1:]
 		default:
-			return n, last, sc.err
+			return n, last, nil, sc.err
 		}
 		n, last = n+1, k
 		if err := fn(k, v); err != nil {
-			return n, last, err
+			return n, last, err, nil
 		}
 	}
 }

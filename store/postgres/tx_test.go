@@ -29,7 +29,7 @@ func TestScanPagesWithNestedUse(t *testing.T) {
 	key := func(i int) []byte { return fmt.Appendf(nil, "k%05d", i) }
 	require.NoError(t, s.Update(ctx, func(tx store.Tx) error {
 		for _, b := range [][]byte{big, small} {
-			if err := tx.CreateBucket(b); err != nil {
+			if err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
@@ -45,7 +45,7 @@ func TestScanPagesWithNestedUse(t *testing.T) {
 		}
 		return nil
 	}))
-	check := func(tx store.Tx) error {
+	check := func(tx store.Tx, writable bool) error {
 		i := 0
 		var kept [][]byte // the contract: slices stay valid until the transaction ends
 		wrote := 0
@@ -67,7 +67,7 @@ func TestScanPagesWithNestedUse(t *testing.T) {
 				if m != 10+wrote {
 					return fmt.Errorf("nested scan saw %d keys", m)
 				}
-			case i == 2500 && tx.Writable():
+			case i == 2500 && writable:
 				if err := tx.Put(small, []byte("z"), k); err != nil { // a write from the scan
 					return err
 				}
@@ -100,8 +100,8 @@ func TestScanPagesWithNestedUse(t *testing.T) {
 		}
 		return nil
 	}
-	require.NoError(t, s.View(ctx, check))
-	require.NoError(t, s.Update(ctx, check))
+	require.NoError(t, s.View(ctx, func(tx store.Tx) error { return check(tx, false) }))
+	require.NoError(t, s.Update(ctx, func(tx store.Tx) error { return check(tx, true) }))
 	require.NoError(t, s.View(ctx, func(tx store.Tx) error {
 		v, err := tx.Get(small, []byte("z"))
 		assert.Equal(t, key(2500), v)
@@ -111,11 +111,11 @@ func TestScanPagesWithNestedUse(t *testing.T) {
 
 func TestBulkWrites(t *testing.T) {
 	ctx := context.Background()
-	schema := newSchema()
+	schema := newSchema(t)
 	s := openStore(t, schema)
 	b := []byte("b")
 	key := func(i int) []byte { return fmt.Appendf(nil, "k%05d", i) }
-	require.NoError(t, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucket(b) }))
+	require.NoError(t, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucketIfNotExists(b) }))
 	// New keys in a new range (COPY), written out of order, some twice,
 	// with deletes in the same bucket and a scan that makes them go out
 	// before the commit.
@@ -229,7 +229,7 @@ func TestDroppedServerErrorAbortsUpdate(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, "")
 	b := []byte("b")
-	require.NoError(t, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucket(b) }))
+	require.NoError(t, s.Update(ctx, func(tx store.Tx) error { return tx.CreateBucketIfNotExists(b) }))
 	err := s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Put(b, []byte("ok"), []byte("x")); err != nil {
 			return err

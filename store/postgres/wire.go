@@ -37,7 +37,7 @@ type results struct {
 	mrr *pgconn.MultiResultReader
 }
 
-var errNoResult = errors.New("postgres: a statement sent no result")
+var errNoResult = errors.New("a statement sent no result")
 
 // next returns the next statement's result, to read its rows.
 func (r *results) next() (*pgconn.ResultReader, error) {
@@ -77,7 +77,7 @@ func (r *results) row() ([][]byte, error) {
 		return nil, err
 	}
 	if rows != 1 {
-		return nil, fmt.Errorf("postgres: a statement returned %d rows, not 1", rows)
+		return nil, fmt.Errorf("a statement returned %d rows, not 1", rows)
 	}
 	return values, nil
 }

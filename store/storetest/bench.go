@@ -7,14 +7,16 @@ import (
 	"testing"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
 
 // Bench runs the backend benchmarks: an empty View (the fixed cost of
 // every read), a point read and a prefix scan of 100 keys among 10,000, and
 // commits of 1 put, of 10,000 puts of ascending keys (a bulk import) and of
-// 10,000 puts of random keys (the worst order for a B-tree). newStore must
-// return a new, empty store; the benchmark closes it.
-func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
+// 10,000 puts of random keys (the worst order for a B-tree), through
+// store.DB. newDriver must return a new driver over new, empty data; the
+// benchmark closes it.
+func Bench(b *testing.B, newDriver func(b *testing.B) driver.Driver) {
 	bucket := []byte("bench")
 	value := make([]byte, 128)
 	ctx := context.Background()
@@ -43,11 +45,16 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 			b.Fatal(err)
 		}
 	}
+	// filled opens a store with n keys and reports allocations.
+	filled := func(b *testing.B, n uint32) *store.DB {
+		s := open(b, newDriver(b), nil)
+		fill(b, s, n)
+		b.ReportAllocs()
+		return s
+	}
 
 	b.Run("PointRead", func(b *testing.B) {
-		s := open(b, newStore)
-		fill(b, s, 10_000)
-		b.ReportAllocs()
+		s := filled(b, 10_000)
 		i := uint32(0)
 		for b.Loop() {
 			i = (i + 7919) % 10_000
@@ -62,9 +69,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		}
 	})
 	b.Run("PrefixScan100of10000", func(b *testing.B) {
-		s := open(b, newStore)
-		fill(b, s, 10_000)
-		b.ReportAllocs()
+		s := filled(b, 10_000)
 		g := uint32(0)
 		for b.Loop() {
 			g = (g + 37) % 100
@@ -79,9 +84,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		}
 	})
 	b.Run("View", func(b *testing.B) {
-		s := open(b, newStore)
-		fill(b, s, 0)
-		b.ReportAllocs()
+		s := filled(b, 0)
 		for b.Loop() {
 			if err := s.View(ctx, func(tx store.Tx) error { return nil }); err != nil {
 				b.Fatal(err)
@@ -91,9 +94,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) store.Store) {
 	// commit measures Updates of puts keys each, the n-th key written
 	// being keyOf(n).
 	commit := func(b *testing.B, puts uint32, keyOf func(n uint32) []byte) {
-		s := open(b, newStore)
-		fill(b, s, 0)
-		b.ReportAllocs()
+		s := filled(b, 0)
 		n := uint32(0)
 		for b.Loop() {
 			err := s.Update(ctx, func(tx store.Tx) error {

@@ -1,57 +1,66 @@
 // Package storetest is the conformance suite of package store: one set of
-// tests and benchmarks that every backend runs, in the manner of go-cloud's
-// drivertest. A backend passes when [Run] passes; nothing else in Lintel
-// may assume more of a store than this suite checks.
+// tests and benchmarks that every driver runs under the portable store.DB,
+// in the manner of go-cloud's drivertest. A driver passes when [Run]
+// passes; nothing else in Lintel may assume more of a store than this
+// suite checks.
 //
-// [Run] checks, as subtests: buckets (create, exists, delete, the
-// re-created bucket starts empty), CRUD, every sentinel error of package
-// store (ErrNotFound, ErrBucketNotFound, ErrBucketExists, ErrReadOnly inside
-// View, ErrInvalidName, ErrTxDone for a Tx used after its function returned,
-// ErrClosed after Close), ordered iteration over arbitrary bytes, prefix
-// scans and ScanRange with ErrStopScan and callback errors, that Put copies
-// its arguments, read-your-writes, rollback when fn returns an error or
-// panics (the panic re-raised), isolation (concurrent readers checking an
+// [Run] checks, as subtests: buckets (created once, kept, not made by a
+// View or a rolled-back Update), CRUD, every sentinel error of package
+// store (ErrNotFound, ErrBucketNotFound, ErrReadOnly inside View,
+// ErrInvalidName, ErrTxDone for every method of a Tx used after its
+// function returned, ErrClosed after Close), ordered iteration over
+// arbitrary bytes, prefix scans and ScanRange with ErrStopScan and
+// callback errors, that Put copies its arguments, read-your-writes,
+// rollback when fn returns an error or panics (the panic re-raised, in an
+// Update and in a View), isolation (concurrent readers checking an
 // invariant across keys written by concurrent writers, with pauses inside
 // both, see only whole committed states and no update is lost; run it with
 // -race), context cancellation (before the start, while another Update
-// runs, during fn), that Close waits for transactions in progress, an
-// 8 MiB value, 50,000 keys, writes to one bucket from a scan of another,
-// and 150 seeded random transactions (puts, deletes, reads, scans and
-// bucket changes over keys made of a few edge bytes, one in five rolled
-// back) compared step by step with a plain map. Its own tests run it against backends broken on purpose (no
-// atomicity, no snapshot for readers, no copy in Put) to show that the
-// checks of atomicity, isolation, copying and the end of a Tx can fail.
+// runs, during fn), that Close waits for transactions in progress, that a
+// transaction begun inside another after Close began returns ErrClosed at
+// once instead of deadlocking, that an Update whose commit fails with an
+// error the driver calls retryable runs again (a fake driver around the
+// one under test makes the conflicts) a bounded number of times, an 8 MiB
+// value, 50,000 keys, writes to one bucket from a scan of another,
+// counters and ReadCounter, DecrementIf (see [DecrementIf]), the JSON
+// helpers, and 150 seeded random transactions (puts, deletes, reads, scans
+// and bucket creations over keys made of a few edge bytes, one in five
+// rolled back) compared step by step with a plain map. Its own tests run it
+// against drivers broken on purpose (no atomicity, no snapshot for
+// readers, no copy in Put) to show that the checks of atomicity,
+// isolation, retries and copying can fail.
 //
 // [Bench] measures an empty View, a point read, a prefix scan of 100 keys
 // among 10,000, and commits of 1, of 10,000 ascending and of 10,000 random
-// puts.
+// puts, through store.DB.
 //
-// A backend's test file needs two functions. For example, a PostgreSQL
-// backend whose tests find their server in an environment variable:
+// A driver's test file needs two functions, each given a function that
+// returns a new driver over new, empty data. For example, a PostgreSQL
+// driver whose tests find their server in an environment variable:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) store.Store {
+//		storetest.Run(t, func(t *testing.T) driver.Driver {
 //			url := os.Getenv("LINTEL_POSTGRES_URL")
 //			if url == "" {
 //				t.Skip("no PostgreSQL server")
 //			}
-//			s, err := postgres.Open(context.Background(), url, nil) // a new, empty store
+//			d, err := postgres.OpenDriver(context.Background(), url, nil) // a new, empty schema
 //			require.NoError(t, err)
-//			return s
+//			return d
 //		})
 //	}
 //
 //	func BenchmarkStore(b *testing.B) {
-//		storetest.Bench(b, func(b *testing.B) store.Store { ... })
+//		storetest.Bench(b, func(b *testing.B) driver.Driver { ... })
 //	}
 //
-// newStore must return a new, empty store each time it is called (a fresh
-// file, schema or database); it is called once per subtest. The suite
-// closes the store after the subtest and after the cleanups newStore
-// registered with t.Cleanup, so a backend may drop its schema there; some
-// subtests close the store themselves earlier, and a second Close must
-// return nil. A backend that cannot start, such as a database server that
-// is not there, skips inside newStore.
+// newDriver is called once per subtest. The suite makes a store.DB of the
+// driver and closes it (which closes the driver) when the subtest ends,
+// before the cleanups newDriver registered with t.Cleanup run, so a
+// backend may drop its schema there, with a connection of its own; some
+// subtests close the store themselves earlier. A backend that cannot
+// start, such as a database server that is not there, skips inside
+// newDriver.
 package storetest
 
 import (
@@ -68,6 +77,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 )
 
 var (
@@ -75,11 +85,12 @@ var (
 	bucketB = []byte("b")
 )
 
-// Run runs the whole conformance suite against the stores newStore makes.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+// Run runs the whole conformance suite against the drivers newDriver
+// makes.
+func Run(t *testing.T, newDriver func(t *testing.T) driver.Driver) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s store.Store)
+		fn   func(t *testing.T, s *store.DB)
 	}{
 		{"Buckets", testBuckets},
 		{"CRUD", testCRUD},
@@ -94,37 +105,47 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReadYourWrites", testReadYourWrites},
 		{"RollbackOnError", testRollbackOnError},
 		{"RollbackOnPanic", testRollbackOnPanic},
+		{"PanicInView", testPanicInView},
 		{"Isolation", testIsolation},
 		{"ContextCanceledBefore", testContextBefore},
 		{"ContextCanceledDuring", testContextDuring},
 		{"ContextCanceledWhileWaiting", testContextWaiting},
 		{"CloseWaitsForTransactions", testCloseWaits},
+		{"NestedAfterCloseBegan", testNestedAfterClose},
 		{"UseAfterClose", testUseAfterClose},
 		{"LargeValue", testLargeValue},
 		{"ManyKeys", testManyKeys},
-		{"DeleteBucketDropsKeys", testDeleteBucket},
 		{"ScanWhileWritingAnotherBucket", testScanAndWrite},
 		{"RandomTransactionsMatchModel", testModel},
 		{"Counters", testCounters},
+		{"DecrementIf", func(t *testing.T, s *store.DB) { DecrementIf(t, s, s) }},
+		{"JSON", testJSON},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, open(t, newStore))
+			tc.fn(t, open(t, newDriver(t), nil))
 		})
 	}
+	t.Run("RetryOnConflict", func(t *testing.T) { testRetry(t, newDriver) })
 }
 
-// open calls newStore and closes the store it returns at cleanup, after
-// the cleanups newStore registered.
-func open[T testing.TB](tb T, newStore func(T) store.Store) store.Store {
-	var s store.Store
-	tb.Cleanup(func() { // registered first, so it runs last
-		if s != nil {
-			_ = s.Close()
-		}
-	})
-	s = newStore(tb)
+// open makes a store of d and closes it at cleanup, before the cleanups
+// registered earlier (those of newDriver).
+func open(tb testing.TB, d driver.Driver, opts *store.Options) *store.DB {
+	s := store.Open(d, opts)
+	tb.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// bucketExists reports whether a transaction sees the bucket.
+func bucketExists(t *testing.T, tx store.Tx, name []byte) bool {
+	t.Helper()
+	err := tx.Scan(name, nil, func(k, v []byte) error { return store.ErrStopScan })
+	if errors.Is(err, store.ErrBucketNotFound) {
+		return false
+	}
+	require.NoError(t, err)
+	return true
 }
 
 func update(t *testing.T, s store.Store, fn func(tx store.Tx) error) {
@@ -167,37 +188,36 @@ func collect(t *testing.T, scan func(fn func(k, v []byte) error) error) (keys, v
 	return keys, values
 }
 
-func testBuckets(t *testing.T, s store.Store) {
+func testBuckets(t *testing.T, s *store.DB) {
+	odd := []byte{0x00, 0xff, '/'}
+	view(t, s, func(tx store.Tx) error {
+		assert.False(t, bucketExists(t, tx, bucketA))
+		return nil
+	})
 	update(t, s, func(tx store.Tx) error {
-		assert.True(t, tx.Writable())
-		assert.False(t, tx.BucketExists(bucketA))
-		require.NoError(t, tx.CreateBucket(bucketA))
-		assert.True(t, tx.BucketExists(bucketA))
-		assert.ErrorIs(t, tx.CreateBucket(bucketA), store.ErrBucketExists)
+		assert.False(t, bucketExists(t, tx, bucketA))
 		require.NoError(t, tx.CreateBucketIfNotExists(bucketA))
-		require.NoError(t, tx.CreateBucketIfNotExists(bucketB))
-		return nil
-	})
-	view(t, s, func(tx store.Tx) error {
-		assert.False(t, tx.Writable())
-		assert.True(t, tx.BucketExists(bucketA))
-		assert.True(t, tx.BucketExists(bucketB))
-		assert.False(t, tx.BucketExists([]byte("c")))
+		assert.True(t, bucketExists(t, tx, bucketA), "a transaction sees the bucket it made")
+		require.NoError(t, tx.Put(bucketA, []byte("k"), []byte("v")))
+		require.NoError(t, tx.CreateBucketIfNotExists(bucketA), "a second creation is harmless")
+		require.NoError(t, tx.CreateBucketIfNotExists(odd))
 		return nil
 	})
 	update(t, s, func(tx store.Tx) error {
-		require.NoError(t, tx.DeleteBucket(bucketB))
-		assert.False(t, tx.BucketExists(bucketB))
-		assert.ErrorIs(t, tx.DeleteBucket(bucketB), store.ErrBucketNotFound)
+		require.NoError(t, tx.CreateBucketIfNotExists(bucketA))
 		return nil
 	})
 	view(t, s, func(tx store.Tx) error {
-		assert.False(t, tx.BucketExists(bucketB))
+		v, err := tx.Get(bucketA, []byte("k"))
+		require.NoError(t, err)
+		assert.Equal(t, "v", string(v), "creating an existing bucket keeps its keys")
+		assert.True(t, bucketExists(t, tx, odd), "any bytes name a bucket")
+		assert.False(t, bucketExists(t, tx, []byte("c")))
 		return nil
 	})
 }
 
-func testCRUD(t *testing.T, s store.Store) {
+func testCRUD(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA, bucketB)
 	update(t, s, func(tx store.Tx) error {
 		require.NoError(t, tx.Put(bucketA, []byte("k1"), []byte("v1")))
@@ -236,7 +256,7 @@ func testCRUD(t *testing.T, s store.Store) {
 	})
 }
 
-func testErrors(t *testing.T, s store.Store) {
+func testErrors(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	missing := []byte("missing")
 	update(t, s, func(tx store.Tx) error {
@@ -250,13 +270,13 @@ func testErrors(t *testing.T, s store.Store) {
 		assert.ErrorIs(t, tx.Put(bucketA, []byte{}, []byte("v")), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.Delete(bucketA, nil), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.Put(nil, []byte("k"), []byte("v")), store.ErrInvalidName)
-		assert.ErrorIs(t, tx.CreateBucket(nil), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.Delete([]byte{}, []byte("k")), store.ErrInvalidName)
+		assert.ErrorIs(t, tx.CreateBucketIfNotExists(nil), store.ErrInvalidName)
 		assert.ErrorIs(t, tx.CreateBucketIfNotExists([]byte{}), store.ErrInvalidName)
-		assert.ErrorIs(t, tx.DeleteBucket(nil), store.ErrInvalidName)
 		_, err = tx.Get(nil, []byte("k"))
 		assert.ErrorIs(t, err, store.ErrInvalidName)
 		assert.ErrorIs(t, tx.Scan(nil, nil, func(k, v []byte) error { return nil }), store.ErrInvalidName)
-		assert.False(t, tx.BucketExists(nil))
+		assert.ErrorIs(t, tx.ScanRange([]byte{}, nil, nil, func(k, v []byte) error { return nil }), store.ErrInvalidName)
 		// No key is empty, so an empty one is not found (or refused).
 		_, err = tx.Get(bucketA, nil)
 		if !errors.Is(err, store.ErrNotFound) {
@@ -266,39 +286,45 @@ func testErrors(t *testing.T, s store.Store) {
 	})
 }
 
-func testReadOnlyView(t *testing.T, s store.Store) {
+func testReadOnlyView(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	view(t, s, func(tx store.Tx) error {
 		assert.ErrorIs(t, tx.Put(bucketA, []byte("k"), []byte("v")), store.ErrReadOnly)
 		assert.ErrorIs(t, tx.Delete(bucketA, []byte("k")), store.ErrReadOnly)
-		assert.ErrorIs(t, tx.CreateBucket(bucketB), store.ErrReadOnly)
 		assert.ErrorIs(t, tx.CreateBucketIfNotExists(bucketB), store.ErrReadOnly)
-		assert.ErrorIs(t, tx.DeleteBucket(bucketA), store.ErrReadOnly)
 		return nil
 	})
 	view(t, s, func(tx store.Tx) error {
-		assert.False(t, tx.BucketExists(bucketB))
+		assert.False(t, bucketExists(t, tx, bucketB))
 		return nil
 	})
 }
 
-func testTxAfterEnd(t *testing.T, s store.Store) {
+func testTxAfterEnd(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	var leaked store.Tx
 	update(t, s, func(tx store.Tx) error { leaked = tx; return nil })
 	assert.ErrorIs(t, leaked.Put(bucketA, []byte("k"), []byte("v")), store.ErrTxDone)
 	_, err := leaked.Get(bucketA, []byte("k"))
 	assert.ErrorIs(t, err, store.ErrTxDone)
+	assert.ErrorIs(t, leaked.Delete(bucketA, []byte("k")), store.ErrTxDone)
+	assert.ErrorIs(t, leaked.CreateBucketIfNotExists(bucketB), store.ErrTxDone)
+	assert.ErrorIs(t, leaked.ScanRange(bucketA, nil, nil, func(k, v []byte) error { return nil }), store.ErrTxDone)
 	view(t, s, func(tx store.Tx) error { leaked = tx; return nil })
 	_, err = leaked.Get(bucketA, []byte("k"))
 	assert.ErrorIs(t, err, store.ErrTxDone)
 	assert.ErrorIs(t, leaked.Scan(bucketA, nil, func(k, v []byte) error { return nil }), store.ErrTxDone)
-	assert.False(t, leaked.BucketExists(bucketA), "an ended Tx sees no bucket")
+	assert.ErrorIs(t, leaked.Put(bucketA, []byte("k"), []byte("v")), store.ErrTxDone, "ended comes before read-only")
 	// A transaction that was rolled back has ended too.
 	boom := errors.New("boom")
 	require.ErrorIs(t, s.Update(context.Background(), func(tx store.Tx) error { leaked = tx; return boom }), boom)
 	assert.ErrorIs(t, leaked.Put(bucketA, []byte("k"), []byte("v")), store.ErrTxDone)
-	assert.ErrorIs(t, leaked.CreateBucket(bucketB), store.ErrTxDone)
+	assert.ErrorIs(t, leaked.CreateBucketIfNotExists(bucketB), store.ErrTxDone)
+	// So has one whose function panicked.
+	assert.Panics(t, func() {
+		_ = s.Update(context.Background(), func(tx store.Tx) error { leaked = tx; panic("boom") })
+	})
+	assert.ErrorIs(t, leaked.Put(bucketA, []byte("k"), []byte("v")), store.ErrTxDone)
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.Get(bucketA, []byte("k"))
 		assert.ErrorIs(t, err, store.ErrNotFound, "a Tx used after its end must not write")
@@ -306,7 +332,7 @@ func testTxAfterEnd(t *testing.T, s store.Store) {
 	})
 }
 
-func testPutCopies(t *testing.T, s store.Store) {
+func testPutCopies(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	key, val := []byte("key"), []byte("value")
 	update(t, s, func(tx store.Tx) error {
@@ -325,7 +351,7 @@ func testPutCopies(t *testing.T, s store.Store) {
 	})
 }
 
-func testOrderedScan(t *testing.T, s store.Store) {
+func testOrderedScan(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	in := []string{"b", "a", "\x00", "ab", "\xff\xff", "ba", "aa", "a\x00", "Z"}
 	update(t, s, func(tx store.Tx) error {
@@ -344,7 +370,7 @@ func testOrderedScan(t *testing.T, s store.Store) {
 	})
 }
 
-func testPrefixScan(t *testing.T, s store.Store) {
+func testPrefixScan(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA, bucketB)
 	update(t, s, func(tx store.Tx) error {
 		for _, k := range []string{"user/1", "user/2", "user/10", "userx", "use", "id/1", "\xff\xffa", "\xff\xff"} {
@@ -366,7 +392,7 @@ func testPrefixScan(t *testing.T, s store.Store) {
 	})
 }
 
-func testScanRange(t *testing.T, s store.Store) {
+func testScanRange(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	update(t, s, func(tx store.Tx) error {
 		for i := range 10 {
@@ -390,7 +416,7 @@ func testScanRange(t *testing.T, s store.Store) {
 	})
 }
 
-func testScanStop(t *testing.T, s store.Store) {
+func testScanStop(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	update(t, s, func(tx store.Tx) error {
 		for i := range 5 {
@@ -423,14 +449,14 @@ func testScanStop(t *testing.T, s store.Store) {
 	})
 }
 
-func testReadYourWrites(t *testing.T, s store.Store) {
+func testReadYourWrites(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	update(t, s, func(tx store.Tx) error {
 		require.NoError(t, tx.Put(bucketA, []byte("x"), []byte("1")))
 		v, err := tx.Get(bucketA, []byte("x"))
 		require.NoError(t, err)
 		assert.Equal(t, "1", string(v))
-		require.NoError(t, tx.CreateBucket([]byte("fresh")))
+		require.NoError(t, tx.CreateBucketIfNotExists([]byte("fresh")))
 		require.NoError(t, tx.Put([]byte("fresh"), []byte("y"), []byte("2")))
 		keys, _ := collect(t, func(fn func(k, v []byte) error) error { return tx.Scan([]byte("fresh"), nil, fn) })
 		assert.Equal(t, []string{"y"}, keys)
@@ -456,7 +482,7 @@ func assertUntouched(t *testing.T, s store.Store) {
 		assert.Equal(t, "before", string(v))
 		_, err = tx.Get(bucketA, []byte("new"))
 		assert.ErrorIs(t, err, store.ErrNotFound)
-		assert.False(t, tx.BucketExists([]byte("made")))
+		assert.False(t, bucketExists(t, tx, []byte("made")), "a bucket made by a rolled-back Update")
 		return nil
 	})
 }
@@ -469,10 +495,10 @@ func dirty(tx store.Tx) error {
 	if err := tx.Put(bucketA, []byte("new"), []byte("x")); err != nil {
 		return err
 	}
-	return tx.CreateBucket([]byte("made"))
+	return tx.CreateBucketIfNotExists([]byte("made"))
 }
 
-func testRollbackOnError(t *testing.T, s store.Store) {
+func testRollbackOnError(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	boom := errors.New("boom")
 	err := s.Update(context.Background(), func(tx store.Tx) error {
@@ -483,16 +509,16 @@ func testRollbackOnError(t *testing.T, s store.Store) {
 	})
 	assert.ErrorIs(t, err, boom)
 	assertUntouched(t, s)
-	// Deleting a bucket is rolled back too.
+	// Deleting is rolled back too.
 	err = s.Update(context.Background(), func(tx store.Tx) error {
-		require.NoError(t, tx.DeleteBucket(bucketA))
-		return boom
+		require.NoError(t, tx.Delete(bucketA, []byte("k")))
+		return fmt.Errorf("wrapped: %w", boom)
 	})
 	assert.ErrorIs(t, err, boom)
 	assertUntouched(t, s)
 }
 
-func testRollbackOnPanic(t *testing.T, s store.Store) {
+func testRollbackOnPanic(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	assert.PanicsWithValue(t, "boom", func() {
 		_ = s.Update(context.Background(), func(tx store.Tx) error {
@@ -513,7 +539,7 @@ func testRollbackOnPanic(t *testing.T, s store.Store) {
 // that saw part of an Update, or a View that saw commits made while it ran
 // (readers pause between the two reads), would see another sum; a lost
 // update between the concurrent writers would leave y short.
-func testIsolation(t *testing.T, s store.Store) {
+func testIsolation(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	const (
 		total     = 1000
@@ -614,7 +640,7 @@ func testIsolation(t *testing.T, s store.Store) {
 	})
 }
 
-func testContextBefore(t *testing.T, s store.Store) {
+func testContextBefore(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -627,7 +653,7 @@ func testContextBefore(t *testing.T, s store.Store) {
 	assertUntouched(t, s)
 }
 
-func testContextDuring(t *testing.T, s store.Store) {
+func testContextDuring(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	err := s.Update(ctx, func(tx store.Tx) error {
@@ -647,7 +673,7 @@ func testContextDuring(t *testing.T, s store.Store) {
 // one at a time) may have committed it before the cancel. Either way the
 // error and the state must agree: nil and the whole Update, or the
 // context's error and none of it.
-func testContextWaiting(t *testing.T, s store.Store) {
+func testContextWaiting(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	inFirst, release := make(chan struct{}), make(chan struct{})
 	firstErr, secondErr := make(chan error, 1), make(chan error, 1)
@@ -674,14 +700,14 @@ func testContextWaiting(t *testing.T, s store.Store) {
 		v, err := tx.Get(bucketA, []byte("k"))
 		require.NoError(t, err)
 		assert.Equal(t, "after", string(v), "Update returned nil: all of it is kept")
-		assert.True(t, tx.BucketExists([]byte("made")))
+		assert.True(t, bucketExists(t, tx, []byte("made")))
 		return nil
 	})
 }
 
 // testCloseWaits closes the store while a View and an Update are inside
 // their functions: Close must wait for both, and the Update must commit.
-func testCloseWaits(t *testing.T, s store.Store) {
+func testCloseWaits(t *testing.T, s *store.DB) {
 	seedOne(t, s)
 	ctx := context.Background()
 	inView, inUpdate := make(chan struct{}), make(chan struct{})
@@ -718,16 +744,7 @@ func testCloseWaits(t *testing.T, s store.Store) {
 	assert.ErrorIs(t, s.View(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
 }
 
-func testUseAfterClose(t *testing.T, s store.Store) {
-	seedOne(t, s)
-	require.NoError(t, s.Close())
-	ctx := context.Background()
-	assert.ErrorIs(t, s.View(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
-	assert.ErrorIs(t, s.Update(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
-	assert.NoError(t, s.Close(), "a second Close is harmless")
-}
-
-func testLargeValue(t *testing.T, s store.Store) {
+func testLargeValue(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 512*1024) // 8 MiB
 	update(t, s, func(tx store.Tx) error { return tx.Put(bucketA, []byte("big"), big) })
@@ -739,7 +756,7 @@ func testLargeValue(t *testing.T, s store.Store) {
 	})
 }
 
-func testManyKeys(t *testing.T, s store.Store) {
+func testManyKeys(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA)
 	const n, perTx = 50_000, 5_000
 	key := func(i int) []byte { return fmt.Appendf(nil, "key/%08d", i) }
@@ -770,20 +787,9 @@ func testManyKeys(t *testing.T, s store.Store) {
 	})
 }
 
-func testDeleteBucket(t *testing.T, s store.Store) {
-	seedOne(t, s)
-	update(t, s, func(tx store.Tx) error { return tx.DeleteBucket(bucketA) })
-	update(t, s, func(tx store.Tx) error { return tx.CreateBucket(bucketA) })
-	view(t, s, func(tx store.Tx) error {
-		_, err := tx.Get(bucketA, []byte("k"))
-		assert.ErrorIs(t, err, store.ErrNotFound, "a re-created bucket starts empty")
-		return nil
-	})
-}
-
 // testScanAndWrite writes to one bucket from the callback of a scan of
 // another, as a domain package does when it rebuilds an index.
-func testScanAndWrite(t *testing.T, s store.Store) {
+func testScanAndWrite(t *testing.T, s *store.DB) {
 	createBuckets(t, s, bucketA, bucketB)
 	const n = 500
 	update(t, s, func(tx store.Tx) error {
@@ -810,22 +816,23 @@ func testScanAndWrite(t *testing.T, s store.Store) {
 	})
 }
 
-// testCounters checks GetUint64 and PutUint64 on the backend and, when it
-// implements store.CounterReader, that ReadCounter agrees with them after
-// every commit, from this goroutine and others, and refuses after Close.
-func testCounters(t *testing.T, s store.Store) {
+// testCounters checks GetUint64 and PutUint64 on the backend, and that
+// ReadCounter agrees with them after every commit, refuses a value that is
+// not a counter, a done context, and any call after Close.
+func testCounters(t *testing.T, s *store.DB) {
 	ctx := context.Background()
 	b, k := []byte("counters"), []byte("n")
+	_, err := s.ReadCounter(ctx, b, k)
+	require.ErrorIs(t, err, store.ErrBucketNotFound)
+	_, err = s.ReadCounter(ctx, nil, k)
+	require.ErrorIs(t, err, store.ErrInvalidName)
 	createBuckets(t, s, b)
-	cr, direct := s.(store.CounterReader)
 	read := func() uint64 {
 		var v uint64
 		view(t, s, func(tx store.Tx) (err error) { v, err = store.GetUint64(tx, b, k); return err })
-		if direct {
-			got, err := cr.ReadCounter(ctx, b, k)
-			require.NoError(t, err)
-			require.Equal(t, v, got, "ReadCounter agrees with a transaction")
-		}
+		got, err := s.ReadCounter(ctx, b, k)
+		require.NoError(t, err)
+		require.Equal(t, v, got, "ReadCounter agrees with a transaction")
 		return v
 	}
 	require.Zero(t, read(), "a missing counter reads 0")
@@ -841,16 +848,145 @@ func testCounters(t *testing.T, s store.Store) {
 		require.ErrorIs(t, err, store.ErrBadValue)
 		return nil
 	})
-	if !direct {
-		return
-	}
-	_, err := cr.ReadCounter(ctx, b, k)
+	_, err = s.ReadCounter(ctx, b, k)
 	require.ErrorIs(t, err, store.ErrBadValue)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = cr.ReadCounter(canceled, b, k)
+	_, err = s.ReadCounter(canceled, b, k)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NoError(t, s.Close())
-	_, err = cr.ReadCounter(ctx, b, k)
+	_, err = s.ReadCounter(ctx, b, k)
 	require.ErrorIs(t, err, store.ErrClosed)
+}
+
+// testPanicInView: a panic in a View's function is re-raised, and the
+// store goes on (its close gate and the driver's transaction were
+// released: Close does not wait for ever).
+func testPanicInView(t *testing.T, s *store.DB) {
+	seedOne(t, s)
+	assert.PanicsWithValue(t, "boom", func() {
+		_ = s.View(context.Background(), func(tx store.Tx) error {
+			_ = tx.Scan(bucketA, nil, func(k, v []byte) error { panic("boom") })
+			return nil
+		})
+	})
+	assertUntouched(t, s)
+	update(t, s, func(tx store.Tx) error { return tx.Put(bucketA, []byte("k"), []byte("before")) })
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for the View that panicked")
+	}
+}
+
+// testNestedAfterClose starts Close while a View and an Update are inside
+// their functions, which then begin transactions (and make other calls) of
+// their own: once Close has begun, each nested call returns ErrClosed at
+// once, where a lock-based close gate would deadlock; the outer
+// transactions go on and end normally, and only then does Close return.
+func testNestedAfterClose(t *testing.T, s *store.DB) {
+	seedOne(t, s)
+	ctx := context.Background()
+	noop := func(store.Tx) error { return nil }
+	inView, inUpdate, closeBegan := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var closed atomic.Bool
+	nested := func(outer string) {
+		assert.ErrorIs(t, s.View(ctx, noop), store.ErrClosed, "a View inside %s", outer)
+		assert.ErrorIs(t, s.Update(ctx, noop), store.ErrClosed, "an Update inside %s", outer)
+		_, err := s.ReadCounter(ctx, bucketA, []byte("n"))
+		assert.ErrorIs(t, err, store.ErrClosed, "ReadCounter inside %s", outer)
+		_, err = s.DecrementIf(ctx, bucketA, []byte("g"), 0, bucketA, []byte("n"))
+		assert.ErrorIs(t, err, store.ErrClosed, "DecrementIf inside %s", outer)
+		assert.ErrorIs(t, s.Raw(ctx, func(driver.Driver) error { return nil }), store.ErrClosed, "Raw inside %s", outer)
+		assert.False(t, closed.Load(), "Close returned while %s was in progress", outer)
+	}
+	viewErr, updateErr, closeErr := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	go func() {
+		viewErr <- s.View(ctx, func(tx store.Tx) error {
+			close(inView)
+			<-closeBegan
+			nested("a View")
+			_, err := tx.Get(bucketA, []byte("k")) // the View itself goes on
+			return err
+		})
+	}()
+	go func() {
+		updateErr <- s.Update(ctx, func(tx store.Tx) error {
+			close(inUpdate)
+			<-closeBegan
+			nested("an Update")
+			return tx.Put(bucketA, []byte("k"), []byte("committed while closing"))
+		})
+	}()
+	<-inView
+	<-inUpdate
+	go func() {
+		err := s.Close()
+		closed.Store(true)
+		closeErr <- err
+	}()
+	// A View works until Close has begun.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		err := s.View(ctx, noop)
+		if errors.Is(err, store.ErrClosed) {
+			break
+		}
+		require.NoError(t, err)
+		require.True(t, time.Now().Before(deadline), "Close did not begin")
+	}
+	close(closeBegan)
+	assert.NoError(t, <-viewErr, "the View Close waited for ends normally")
+	assert.NoError(t, <-updateErr, "the Update Close waited for commits")
+	assert.NoError(t, <-closeErr)
+	assert.True(t, closed.Load())
+}
+
+func testUseAfterClose(t *testing.T, s *store.DB) {
+	seedOne(t, s)
+	require.NoError(t, s.Close())
+	ctx := context.Background()
+	assert.ErrorIs(t, s.View(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
+	assert.ErrorIs(t, s.Update(ctx, func(tx store.Tx) error { return nil }), store.ErrClosed)
+	_, err := s.DecrementIf(ctx, bucketA, []byte("g"), 0, bucketA, []byte("k"))
+	assert.ErrorIs(t, err, store.ErrClosed)
+	assert.ErrorIs(t, s.Raw(ctx, func(driver.Driver) error { return nil }), store.ErrClosed)
+	assert.NoError(t, s.Close(), "a second Close is harmless")
+}
+
+// testJSON checks GetJSON and PutJSON: a round trip, ErrNotFound and
+// ErrBucketNotFound passed through, a value that does not decode, and one
+// that does not encode.
+func testJSON(t *testing.T, s *store.DB) {
+	createBuckets(t, s, bucketA)
+	type door struct {
+		Name  string `json:"name"`
+		Locks []int  `json:"locks"`
+	}
+	update(t, s, func(tx store.Tx) error {
+		require.NoError(t, store.PutJSON(tx, bucketA, []byte("front"), door{"front", []int{1, 2}}))
+		require.NoError(t, tx.Put(bucketA, []byte("bad"), []byte(`{"name":`)))
+		err := store.PutJSON(tx, bucketA, []byte("chan"), make(chan int))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `"chan"`)
+		return nil
+	})
+	view(t, s, func(tx store.Tx) error {
+		var d door
+		require.NoError(t, store.GetJSON(tx, bucketA, []byte("front"), &d))
+		assert.Equal(t, door{"front", []int{1, 2}}, d)
+		v, err := tx.Get(bucketA, []byte("front"))
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"name":"front","locks":[1,2]}`, string(v))
+		assert.ErrorIs(t, store.GetJSON(tx, bucketA, []byte("missing"), &d), store.ErrNotFound)
+		assert.ErrorIs(t, store.GetJSON(tx, []byte("nope"), []byte("front"), &d), store.ErrBucketNotFound)
+		err = store.GetJSON(tx, bucketA, []byte("bad"), &d)
+		assert.ErrorIs(t, err, store.ErrBadValue)
+		assert.Contains(t, err.Error(), `"bad"`)
+		_, err = tx.Get(bucketA, []byte("chan"))
+		assert.ErrorIs(t, err, store.ErrNotFound, "a value that does not encode is not written")
+		return nil
+	})
 }

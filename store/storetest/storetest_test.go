@@ -13,41 +13,43 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/lintelhq/lintel/store"
+	"github.com/lintelhq/lintel/store/driver"
 	"github.com/lintelhq/lintel/store/memory"
 	"github.com/lintelhq/lintel/store/storetest"
 )
 
-// The suite is tested the way a test of tests must be: against backends
-// broken on purpose ("mutants" of the memory backend), each of which some
+// The suite is tested the way a test of tests must be: against drivers
+// broken on purpose ("mutants" of the memory driver), each of which some
 // subtests must fail. A failing subtest fails its parent, so every mutant
 // runs in a child process (this test binary re-executed) and the parent
-// reads the child's report.
+// reads the child's report. (What store.DB enforces itself, a driver
+// cannot break: the end of a Tx, the context before the start.)
 
 const mutantEnv = "LINTEL_STORETEST_MUTANT"
 
-// mutants maps a name to a broken backend and the subtests that must catch
+// mutants maps a name to a broken driver and the subtests that must catch
 // it.
 var mutants = map[string]struct {
-	wrap  func(store.Store) store.Store
+	wrap  func(driver.Driver) driver.Driver
 	fails []string
 }{
-	// Each write of an Update is its own transaction: no atomicity, no
-	// rollback, no end of the Tx, and the context is not looked at.
+	// Each call of a write transaction is a transaction of its own: no
+	// atomicity, no rollback.
 	"autocommit": {
-		wrap: func(s store.Store) store.Store { return autocommit{s} },
-		fails: []string{"Isolation", "RollbackOnError", "RollbackOnPanic", "TxAfterEnd",
-			"ContextCanceledBefore", "ContextCanceledDuring"},
+		wrap: func(d driver.Driver) driver.Driver { return autocommit{d} },
+		fails: []string{"Isolation", "RollbackOnError", "RollbackOnPanic", "ContextCanceledDuring",
+			"RetryOnConflict"},
 	},
-	// Each read of a View is its own transaction: readers see commits made
-	// while their View runs (read committed, not a snapshot).
+	// Each read of a read-only transaction is a transaction of its own:
+	// readers see commits made while they run (read committed, not a
+	// snapshot).
 	"readcommitted": {
-		wrap:  func(s store.Store) store.Store { return readCommitted{s} },
-		fails: []string{"Isolation", "TxAfterEnd"},
+		wrap:  func(d driver.Driver) driver.Driver { return readCommitted{d} },
+		fails: []string{"Isolation"},
 	},
 	// Put keeps the caller's slices and stores what they hold at commit.
 	"nocopy": {
-		wrap:  func(s store.Store) store.Store { return noCopy{s} },
+		wrap:  func(d driver.Driver) driver.Driver { return noCopy{d} },
 		fails: []string{"PutCopiesArguments"},
 	},
 }
@@ -61,7 +63,7 @@ func TestMutantChild(t *testing.T) {
 	}
 	m, ok := mutants[name]
 	require.True(t, ok, "unknown mutant %q", name)
-	storetest.Run(t, func(t *testing.T) store.Store { return m.wrap(memory.New()) })
+	storetest.Run(t, func(t *testing.T) driver.Driver { return m.wrap(memory.NewDriver()) })
 }
 
 func TestSuiteCatchesBrokenBackends(t *testing.T) {
@@ -86,95 +88,79 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	}
 }
 
-// perOp is a Tx that runs each call in a transaction of its own.
+// perOp is a driver.Tx that runs each call in a transaction of its own.
 type perOp struct {
-	s        store.Store
-	writable bool
+	d driver.Driver
 }
 
-func (p perOp) run(fn func(store.Tx) error) error {
-	if p.writable {
-		return p.s.Update(context.Background(), fn)
+func (p perOp) run(write bool, fn func(driver.Tx) error) error {
+	tx, err := p.d.Begin(context.Background(), driver.TxOptions{Writable: write})
+	if err != nil {
+		return err
 	}
-	return p.s.View(context.Background(), fn)
+	if err := fn(tx); err != nil || !write {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
-
-func (p perOp) Writable() bool { return p.writable }
 
 func (p perOp) CreateBucket(name []byte) error {
-	return p.run(func(tx store.Tx) error { return tx.CreateBucket(name) })
+	return p.run(true, func(tx driver.Tx) error { return tx.CreateBucket(name) })
 }
 
-func (p perOp) CreateBucketIfNotExists(name []byte) error {
-	return p.run(func(tx store.Tx) error { return tx.CreateBucketIfNotExists(name) })
-}
-
-func (p perOp) DeleteBucket(name []byte) error {
-	return p.run(func(tx store.Tx) error { return tx.DeleteBucket(name) })
-}
-
-func (p perOp) BucketExists(name []byte) (ok bool) {
-	_ = p.run(func(tx store.Tx) error { ok = tx.BucketExists(name); return nil })
-	return ok
-}
-
-func (p perOp) Get(bucket, key []byte) (v []byte, err error) {
-	err = p.run(func(tx store.Tx) error { v, err = tx.Get(bucket, key); return err })
-	return v, err
+func (p perOp) Get(bucket, key []byte) (v []byte, found bool, err error) {
+	err = p.run(false, func(tx driver.Tx) error { v, found, err = tx.Get(bucket, key); return err })
+	return v, found, err
 }
 
 func (p perOp) Put(bucket, key, value []byte) error {
-	return p.run(func(tx store.Tx) error { return tx.Put(bucket, key, value) })
+	return p.run(true, func(tx driver.Tx) error { return tx.Put(bucket, key, value) })
 }
 
 func (p perOp) Delete(bucket, key []byte) error {
-	return p.run(func(tx store.Tx) error { return tx.Delete(bucket, key) })
+	return p.run(true, func(tx driver.Tx) error { return tx.Delete(bucket, key) })
 }
 
-func (p perOp) Scan(bucket, prefix []byte, fn func(key, value []byte) error) error {
-	return p.run(func(tx store.Tx) error { return tx.Scan(bucket, prefix, fn) })
+func (p perOp) Range(bucket, start, end []byte, fn func(key, value []byte) error) error {
+	return p.run(false, func(tx driver.Tx) error { return tx.Range(bucket, start, end, fn) })
 }
 
-func (p perOp) ScanRange(bucket, start, end []byte, fn func(key, value []byte) error) error {
-	return p.run(func(tx store.Tx) error { return tx.ScanRange(bucket, start, end, fn) })
+func (p perOp) Commit() error   { return nil }
+func (p perOp) Rollback() error { return nil }
+
+type autocommit struct{ driver.Driver }
+
+func (a autocommit) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if opts.Writable {
+		return perOp{d: a.Driver}, nil
+	}
+	return a.Driver.Begin(ctx, opts)
 }
 
-type autocommit struct{ store.Store }
+type readCommitted struct{ driver.Driver }
 
-func (a autocommit) Update(_ context.Context, fn func(store.Tx) error) error {
-	return fn(perOp{s: a.Store, writable: true})
+func (r readCommitted) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if !opts.Writable {
+		return perOp{d: r.Driver}, nil
+	}
+	return r.Driver.Begin(ctx, opts)
 }
 
-type readCommitted struct{ store.Store }
+type noCopy struct{ driver.Driver }
 
-func (r readCommitted) View(_ context.Context, fn func(store.Tx) error) error {
-	return fn(perOp{s: r.Store})
-}
-
-type noCopy struct{ store.Store }
-
-func (n noCopy) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return n.Store.Update(ctx, func(tx store.Tx) error {
-		held := &holdingTx{Tx: tx}
-		if err := fn(held); err != nil {
-			return err
-		}
-		for _, p := range held.puts {
-			if err := tx.Delete(p.bucket, p.asPut); err != nil {
-				return err
-			}
-			if err := tx.Put(p.bucket, p.key, p.value); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+func (n noCopy) Begin(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := n.Driver.Begin(ctx, opts)
+	if err != nil || !opts.Writable {
+		return tx, err
+	}
+	return &holdingTx{Tx: tx}, nil
 }
 
 // holdingTx writes through and keeps the caller's slices; at commit the
 // key as it was put is replaced by what the slices hold then.
 type holdingTx struct {
-	store.Tx
+	driver.Tx
 	puts []heldPut
 }
 
@@ -189,4 +175,16 @@ func (h *holdingTx) Put(bucket, key, value []byte) error {
 	}
 	h.puts = append(h.puts, heldPut{bucket: bucket, key: key, value: value, asPut: bytes.Clone(key)})
 	return nil
+}
+
+func (h *holdingTx) Commit() error {
+	for _, p := range h.puts {
+		if err := h.Tx.Delete(p.bucket, p.asPut); err != nil {
+			return err
+		}
+		if err := h.Tx.Put(p.bucket, p.key, p.value); err != nil {
+			return err
+		}
+	}
+	return h.Tx.Commit()
 }
