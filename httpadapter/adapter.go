@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/journal"
 )
@@ -63,6 +64,10 @@ type Config struct {
 	Access    *access.Service
 	Directory *directory.Directory
 	Accounts  Accounts
+	// Device, when set, serves the 2N device functions: /api/system/info
+	// (without credentials, as the device answers it), system/status,
+	// switch/*, io/*, accesspoint/blocking/* and config/holidays.
+	Device *device.Device
 	// Journal, when set, serves the logs (2N's /api/log/*, BAS-IP's
 	// /api/v1/log/items) and records failed logins. Give the same journal
 	// to access and directory (their WithJournal) to log their decisions
@@ -143,7 +148,7 @@ func tables(cfg Config, logins *throttle) []table {
 	if cfg.Access != nil {
 		ts = append(ts, newPanel(cfg, logins).table())
 	}
-	if cfg.Directory != nil || cfg.Journal != nil {
+	if cfg.Directory != nil || cfg.Journal != nil || cfg.Device != nil {
 		ts = append(ts, newDir(cfg, logins).table())
 	}
 	return append(ts, table{api: docs{}, routes: []route{{http.MethodGet, "/openapi.json", "", serveOpenAPI}}})

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/journal"
 )
@@ -62,11 +63,12 @@ type dir struct {
 	d      *directory.Directory
 	logins *throttle
 	nonces *nonces
-	logs   *logChannels // nil without a journal
+	logs   *logChannels   // nil without a journal
+	dev    *device.Device // nil without a device
 }
 
 func newDir(cfg Config, logins *throttle) *dir {
-	s := &dir{cfg: cfg, d: cfg.Directory, logins: logins, nonces: newNonces(cfg.Limits.NonceTTL, cfg.Now)}
+	s := &dir{cfg: cfg, d: cfg.Directory, dev: cfg.Device, logins: logins, nonces: newNonces(cfg.Limits.NonceTTL, cfg.Now)}
 	if cfg.Journal != nil {
 		s.logs = newLogChannels(cfg.Journal, cfg.Now)
 	}
@@ -89,6 +91,9 @@ func (s *dir) table() table {
 		function("dir/delete", Admin, s.delete, http.MethodPut)
 		function("dir/get", Manager, s.get, http.MethodPost)
 		function("dir/query", Manager, s.query, http.MethodPost)
+	}
+	if s.dev != nil {
+		s.deviceRoutes(function)
 	}
 	if s.logs != nil {
 		function("log/caps", Manager, s.logCaps, http.MethodGet, http.MethodPost)
@@ -120,6 +125,9 @@ func (s *dir) serve(rt route) http.Handler {
 }
 
 func (s *dir) authorize(r *http.Request, need AccountType, c *call) error {
+	if need == "" {
+		return nil // a function the device answers without credentials
+	}
 	acct, err := s.authenticate(r)
 	if err != nil {
 		return err
@@ -168,6 +176,9 @@ func (s *dir) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &te):
 		s.answer(w, te.status, te.code, te.param, te.desc)
+	case deviceError(err) != nil:
+		te := deviceError(err)
+		s.answer(w, te.status, te.code, te.param, te.desc)
 	case errors.As(err, &re):
 		s.answer(w, http.StatusOK, Code(re.Code), re.Param, re.Description)
 	case errors.Is(err, errThrottled):
@@ -207,6 +218,7 @@ type request struct {
 	Iterator struct {
 		Timestamp int64 `json:"timestamp"`
 	} `json:"iterator"`
+	Dates *[]string `json:"dates"` // config/holidays
 }
 
 // fields is the fields parameter as directory takes it: nil when

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/lintelhq/lintel/access"
+	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/httpadapter"
 	"github.com/lintelhq/lintel/journal"
@@ -121,7 +122,9 @@ func newConfig(t testing.TB, cfg envConfig) (httpadapter.Config, store.Store, *c
 	if logTo == nil {
 		logTo = io.Discard
 	}
-	return httpadapter.Config{Access: svc, Directory: d, Journal: j, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
+	dev, err := device.Open(ctx, st, device.WithJournal(j), device.WithClock(c.Now))
+	require.NoError(t, err)
+	return httpadapter.Config{Access: svc, Directory: d, Journal: j, Device: dev, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
 		Logger: slog.New(slog.NewTextHandler(logTo, nil))}, st, c
 }
 

@@ -30,6 +30,9 @@ func twoNEvent(ev *journal.Event) (name string, params map[string]any, ok bool) 
 	case journal.Batch:
 		return "AccessDataChanged", map[string]any{"entity": ev.Entity, "action": ev.Name, "count": len(ev.Items)}, true // ours
 	case journal.Switch:
+		if ev.Entity == "accesspoint" {
+			return "AccessPointBlockingChanged", map[string]any{"accessPoint": ev.Lock, "blocked": ev.Granted}, true // ours
+		}
 		return "SwitchStateChanged", map[string]any{"switch": ev.Lock, "state": ev.Granted}, true
 	case journal.Login:
 		if ev.Name == "throttled" {
@@ -45,7 +48,7 @@ func twoNEvent(ev *journal.Event) (name string, params map[string]any, ok bool) 
 // twoNEventNames are the names /api/log/caps lists and subscriptions may
 // filter on.
 var twoNEventNames = []string{"CardEntered", "CodeEntered", "UserAuthenticated", "UserRejected", "DirectoryChanged",
-	"AccessDataChanged", "SwitchStateChanged", "LoginBlocked", "LoginFailed", "PanelEvent"}
+	"AccessDataChanged", "SwitchStateChanged", "AccessPointBlockingChanged", "LoginBlocked", "LoginFailed", "PanelEvent"}
 
 // basipEvent is a journal event's name in BAS-IP's log (Android panels
 // 2.9 names for decisions).

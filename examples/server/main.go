@@ -58,6 +58,7 @@ import (
 
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/access/facecheck"
+	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/httpadapter"
@@ -189,7 +190,13 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		}
 	}
 
-	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Journal: events, Accounts: accounts, Logger: log,
+	info := device.DefaultInfo()
+	info.FirmwarePackage = device.FirmwarePackage(c.dirModel) // the model 2N clients read to choose a template
+	dev, err := device.Open(ctx, st, device.WithInfo(info), device.WithJournal(events), device.WithLogger(log), device.WithLocation(loc))
+	if err != nil {
+		return err
+	}
+	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Device: dev, Journal: events, Accounts: accounts, Logger: log,
 		Limits: httpadapter.Limits{MaxBodyBytes: int64(c.maxBody), MaxListItems: c.maxListItems}})
 	handler = withHealth(st, log, readyTimeout, handler)
 	if m != nil {

@@ -83,6 +83,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 		`^\{"result":\[\{"link_id":"91c615e3-1040-4815-8ecb-039a18b756b5","success":true,"extended_info":"deleted"\}\]\}$`,
 		`^\{"success":true,"result":\{"series":"\d+","users":\[\{"uuid":"` + uuid + `","timestamp":1\}\]\}\}$`,
 		`^\{"success":true,"result":\{"series":"\d+","users":\[\{"uuid":"` + uuid + `","name":"Ada","timestamp":1\}\]\}\}$`,
+		`^\{"success":true,"result":\{"series":"\d+","users":\[\{"uuid":"` + uuid + `","timestamp":2\}\]\}\}$`,
+		`^\{"success":true,"result":\{"variant":"Lintel Virtual Intercom",.*"firmwarePackage":"verso"\}\}$`,
 		`^\{"success":true,"result":\{"events":\[.*"event":"CardEntered","params":\{"card":"\*{7}C-3D","direction":"in","valid":true\}\}.*\]\}\}$`,
 		`^\{"list_items":\[\{"id":\d+,"date":\d+,"name":"directory_changed".*\],"list_option":\{.*\}\}$`,
 	}

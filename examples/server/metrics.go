@@ -36,6 +36,10 @@ var routes = func() []string {
 	for _, f := range []string{"caps", "subscribe", "pull", "unsubscribe"} {
 		r = append(r, "/api/log/"+f)
 	}
+	for _, f := range []string{"system/info", "system/status", "switch/caps", "switch/status", "switch/ctrl", "io/caps", "io/status",
+		"accesspoint/blocking/status", "accesspoint/blocking/ctrl", "config/holidays"} {
+		r = append(r, "/api/"+f)
+	}
 	return append(r, "/api/v1/log/items", "/openapi.json", "/healthz", "/readyz")
 }()
 

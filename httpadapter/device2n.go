@@ -1,0 +1,198 @@
+package httpadapter
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lintelhq/lintel/device"
+)
+
+// The 2N device functions besides the directory and the log, served from
+// a *device.Device: /api/system/info (also without credentials, as the
+// device answers it), /api/system/status, /api/switch/caps|status|ctrl,
+// /api/io/caps|status, /api/accesspoint/blocking/ctrl|status and
+// /api/config/holidays (GET; PUT with {"dates":[...]}, in a JSON body or a
+// blob-json part).
+
+func (s *dir) deviceRoutes(function func(name string, need AccountType, h handlerFunc, verbs ...string)) {
+	get := []string{http.MethodGet, http.MethodPost}
+	function("system/info", "", s.systemInfo, get...)
+	function("system/status", Manager, s.systemStatus, get...)
+	function("switch/caps", Manager, s.switchCaps, get...)
+	function("switch/status", Manager, s.switchStatus, get...)
+	function("switch/ctrl", Admin, s.switchCtrl, get...)
+	function("io/caps", Manager, s.ioCaps, get...)
+	function("io/status", Manager, s.ioStatus, get...)
+	function("accesspoint/blocking/status", Manager, s.blockingStatus, get...)
+	function("accesspoint/blocking/ctrl", Admin, s.blockingCtrl, get...)
+	function("config/holidays", Manager, s.holidays, http.MethodGet)
+	function("config/holidays", Admin, s.setHolidays, http.MethodPut)
+}
+
+// deviceError is the 2N envelope's code and param for an error of package
+// device (see its doc), or nil for another error.
+func deviceError(err error) *twoNError {
+	for _, m := range []struct {
+		err   error
+		code  Code
+		param string
+	}{
+		{device.ErrInvalidSwitch, CodeInvalidParam, "switch"},
+		{device.ErrInvalidAction, CodeInvalidParam, "action"},
+		{device.ErrInvalidTimeout, CodeInvalidParam, "timeout"},
+		{device.ErrInvalidAccessPoint, CodeInvalidParam, "id"},
+		{device.ErrInvalidPort, CodeInvalidParam, "port"},
+		{device.ErrInvalidDate, CodeInvalidParam, "blob-json"},
+		{device.ErrTooManyDates, CodeDataTooBig, "blob-json"},
+		{device.ErrSwitchDisabled, CodeProcessingError, ""},
+		{device.ErrSwitchLocked, CodeProcessingError, ""},
+		{device.ErrSwitchHeld, CodeProcessingError, ""},
+	} {
+		if errors.Is(err, m.err) {
+			desc := ""
+			if m.code == CodeProcessingError {
+				desc = "action failed"
+			}
+			return &twoNError{status: http.StatusOK, code: m.code, param: m.param, desc: desc}
+		}
+	}
+	return nil
+}
+
+// ints reads an optional comma-separated list of integers, the filter of
+// a status or caps function.
+func ints(c *call, name string) ([]int, error) {
+	raw := c.scalars.get(name)
+	if raw == "" {
+		return nil, nil
+	}
+	var out []int
+	for f := range strings.SplitSeq(raw, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, invalidParam(name)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// intParam reads a required integer parameter.
+func intParam(c *call, name string) (int, error) {
+	raw := c.scalars.get(name)
+	if raw == "" {
+		return 0, missingParam(name)
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, invalidParam(name)
+	}
+	return n, nil
+}
+
+func (s *dir) systemInfo(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	return s.ok(w, s.dev.Info())
+}
+
+func (s *dir) systemStatus(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	return s.ok(w, s.dev.Status())
+}
+
+func (s *dir) switchCaps(w http.ResponseWriter, _ *http.Request, c *call) error {
+	only, err := ints(c, "switch")
+	if err != nil {
+		return err
+	}
+	caps, err := s.dev.SwitchCaps(only...)
+	return s.answerWith(w, caps, err)
+}
+
+func (s *dir) switchStatus(w http.ResponseWriter, r *http.Request, c *call) error {
+	only, err := ints(c, "switch")
+	if err != nil {
+		return err
+	}
+	st, err := s.dev.SwitchStatus(r.Context(), only...)
+	return s.answerWith(w, st, err)
+}
+
+// switchCtrl answers /api/switch/ctrl?switch=N&action=A[&timeout=S].
+func (s *dir) switchCtrl(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := intParam(c, "switch")
+	if err != nil {
+		return err
+	}
+	action := c.scalars.get("action")
+	if action == "" {
+		return missingParam("action")
+	}
+	if t := c.scalars.get("timeout"); t != "" {
+		secs, err := strconv.Atoi(t)
+		if err != nil {
+			return invalidParam("timeout")
+		}
+		err = s.dev.ControlSwitchTimeout(r.Context(), id, device.SwitchAction(action), time.Duration(secs)*time.Second)
+		return s.answerWith(w, nil, err)
+	}
+	return s.answerWith(w, nil, s.dev.ControlSwitch(r.Context(), id, device.SwitchAction(action)))
+}
+
+func (s *dir) ioCaps(w http.ResponseWriter, _ *http.Request, c *call) error {
+	caps, err := s.dev.IOCaps(ports(c)...)
+	return s.answerWith(w, caps, err)
+}
+
+func (s *dir) ioStatus(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := s.dev.IOStatus(r.Context(), ports(c)...)
+	return s.answerWith(w, st, err)
+}
+
+func ports(c *call) []string {
+	if raw := c.scalars.get("port"); raw != "" {
+		return strings.Split(raw, ",")
+	}
+	return nil
+}
+
+func (s *dir) blockingStatus(w http.ResponseWriter, r *http.Request, c *call) error {
+	only, err := ints(c, "id")
+	if err != nil {
+		return err
+	}
+	st, err := s.dev.AccessPointStatus(r.Context(), only...)
+	return s.answerWith(w, st, err)
+}
+
+// blockingCtrl answers /api/accesspoint/blocking/ctrl?id=N&action=on|off.
+func (s *dir) blockingCtrl(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := intParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var blocked bool
+	switch c.scalars.get("action") {
+	case "on":
+		blocked = true
+	case "off":
+	case "":
+		return missingParam("action")
+	default:
+		return invalidParam("action")
+	}
+	return s.answerWith(w, nil, s.dev.BlockAccessPoint(r.Context(), id, blocked))
+}
+
+func (s *dir) holidays(w http.ResponseWriter, r *http.Request, _ *call) error {
+	h, err := s.dev.Holidays(r.Context())
+	return s.answerWith(w, h, err)
+}
+
+func (s *dir) setHolidays(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.params.Dates == nil {
+		return missingParam("dates")
+	}
+	return s.answerWith(w, nil, s.dev.SetHolidays(r.Context(), *c.params.Dates))
+}
