@@ -22,9 +22,10 @@
 //
 // What each one owns:
 //
-//   - [github.com/lintelhq/lintel/store] is a small transactional key-value
-//     interface with named buckets and ordered keys. Three backends
-//     implement it: store/memory, a copy-on-write B-tree for tests and
+//   - [github.com/lintelhq/lintel/store] is a portable transactional
+//     key-value layer with named buckets and ordered keys, over the small
+//     backend contract of store/driver (as database/sql over its drivers).
+//     Three backends implement it: store/memory, a copy-on-write B-tree for tests and
 //     embedded use; store/file, a single bbolt file with one fsync per
 //     commit; and store/postgres, for several servers sharing one
 //     PostgreSQL database. Every backend passes the one conformance suite
@@ -42,6 +43,9 @@
 //     apartments, lift rules and time profiles by the management system's
 //     link_id, answers batches with the vendor's per-item result codes, and
 //     makes the access decision.
+//   - [github.com/lintelhq/lintel/device] is what a 2N device keeps
+//     besides its directory: its description, switches, I/O, access point
+//     blocking and holidays.
 //   - [github.com/lintelhq/lintel/directory] is the 2N directory: entries
 //     addressed by dotted field paths, a series and a change timestamp for
 //     incremental sync, and the EDIR_* codes.
