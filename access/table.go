@@ -14,17 +14,14 @@ import (
 	"github.com/lintelhq/lintel/store"
 )
 
+// getJSON reads one record; a missing one is not found, one that does not
+// decode is an error (store.ErrBadValue), never a missing one.
 func getJSON[T any](tx store.Tx, bucket []byte, linkID string) (T, bool, error) {
-	raw, err := tx.Get(bucket, []byte(linkID))
+	var v T
+	err := store.GetJSON(tx, bucket, []byte(linkID), &v)
 	if errors.Is(err, store.ErrNotFound) {
-		var zero T
-		return zero, false, nil
+		return v, false, nil
 	}
-	if err != nil {
-		var zero T
-		return zero, false, err
-	}
-	v, err := decodeRecord[T](bucket, []byte(linkID), raw)
 	return v, err == nil, err
 }
 
@@ -39,11 +36,7 @@ func decodeRecord[T any](bucket, key, raw []byte) (T, error) {
 }
 
 func putJSON(tx store.Tx, bucket []byte, linkID string, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bucket, []byte(linkID), raw)
+	return store.PutJSON(tx, bucket, []byte(linkID), v)
 }
 
 func exists(tx store.Tx, bucket []byte, linkID string) (bool, error) {

@@ -225,14 +225,11 @@ func (a *StoreAccounts) Exists(ctx context.Context) (bool, error) {
 func (a *StoreAccounts) load(ctx context.Context, username string) (storedAccount, error) {
 	var rec storedAccount
 	err := a.st.View(ctx, func(tx store.Tx) error {
-		raw, err := tx.Get(bucketAccounts, []byte(username))
+		err := store.GetJSON(tx, bucketAccounts, []byte(username), &rec)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrBadCredentials
 		}
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(raw, &rec)
+		return err
 	})
 	return rec, err
 }
