@@ -173,11 +173,11 @@ func (s *dir) fail(w http.ResponseWriter, r *http.Request, err error) {
 		field   *fieldError
 		tooLong *listTooLongError
 	)
+	if de := deviceError(err); de != nil {
+		err = de // package device's errors, in the envelope's terms
+	}
 	switch {
 	case errors.As(err, &te):
-		s.answer(w, te.status, te.code, te.param, te.desc)
-	case deviceError(err) != nil:
-		te := deviceError(err)
 		s.answer(w, te.status, te.code, te.param, te.desc)
 	case errors.As(err, &re):
 		s.answer(w, http.StatusOK, Code(re.Code), re.Param, re.Description)
