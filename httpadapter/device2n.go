@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lintelhq/lintel/device"
 )
@@ -72,7 +71,7 @@ func ints(c *call, name string) ([]int, error) {
 	var out []int
 	for f := range strings.SplitSeq(raw, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
+		if err != nil || len(out) == maxListParam {
 			return nil, invalidParam(name)
 		}
 		out = append(out, n)
@@ -130,31 +129,43 @@ func (s *dir) switchCtrl(w http.ResponseWriter, r *http.Request, c *call) error 
 		return missingParam("action")
 	}
 	if t := c.scalars.get("timeout"); t != "" {
-		secs, err := strconv.Atoi(t)
-		if err != nil {
+		// 0..MaxTimeout here; the device refuses what it does not take (0).
+		timeout, ok := seconds(t, 0, device.MaxTimeout)
+		if !ok {
 			return invalidParam("timeout")
 		}
-		err = s.dev.ControlSwitchTimeout(r.Context(), id, device.SwitchAction(action), time.Duration(secs)*time.Second)
-		return s.answerWith(w, nil, err)
+		return s.answerWith(w, nil, s.dev.ControlSwitchTimeout(r.Context(), id, device.SwitchAction(action), timeout))
 	}
 	return s.answerWith(w, nil, s.dev.ControlSwitch(r.Context(), id, device.SwitchAction(action)))
 }
 
 func (s *dir) ioCaps(w http.ResponseWriter, _ *http.Request, c *call) error {
-	caps, err := s.dev.IOCaps(ports(c)...)
+	only, err := ports(c)
+	if err != nil {
+		return err
+	}
+	caps, err := s.dev.IOCaps(only...)
 	return s.answerWith(w, caps, err)
 }
 
 func (s *dir) ioStatus(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.dev.IOStatus(r.Context(), ports(c)...)
+	only, err := ports(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.dev.IOStatus(r.Context(), only...)
 	return s.answerWith(w, st, err)
 }
 
-func ports(c *call) []string {
-	if raw := c.scalars.get("port"); raw != "" {
-		return strings.Split(raw, ",")
+func ports(c *call) ([]string, error) {
+	raw := c.scalars.get("port")
+	if raw == "" {
+		return nil, nil
 	}
-	return nil
+	if strings.Count(raw, ",") >= maxListParam {
+		return nil, invalidParam("port")
+	}
+	return strings.Split(raw, ","), nil
 }
 
 func (s *dir) blockingStatus(w http.ResponseWriter, r *http.Request, c *call) error {

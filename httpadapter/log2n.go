@@ -80,11 +80,11 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, c *call) erro
 	case inc == "all":
 		cursor = 0
 	case strings.HasPrefix(inc, "-"):
-		secs, err := strconv.Atoi(inc[1:])
-		if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxIncludeWindow {
+		window, ok := seconds(inc[1:], 0, maxIncludeWindow)
+		if !ok {
 			return invalidParam("include")
 		}
-		if cursor, err = l.firstSince(ctx, l.now().Add(-time.Duration(secs)*time.Second)); err != nil {
+		if cursor, err = l.firstSince(ctx, l.now().Add(-window)); err != nil {
 			return err
 		}
 	default:
@@ -96,16 +96,17 @@ func (s *dir) logSubscribe(w http.ResponseWriter, r *http.Request, c *call) erro
 			if !slices.Contains(twoNEventNames, name) {
 				return invalidParam("filter")
 			}
-			filter = append(filter, name)
+			if !slices.Contains(filter, name) {
+				filter = append(filter, name)
+			}
 		}
 	}
 	duration := defaultDuration
 	if d := q.get("duration"); d != "" {
-		secs, err := strconv.Atoi(d)
-		if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxDuration {
+		var ok bool
+		if duration, ok = seconds(d, time.Second, maxDuration); !ok {
 			return invalidParam("duration")
 		}
-		duration = time.Duration(secs) * time.Second
 	}
 	now := l.now()
 	l.mu.Lock()
@@ -168,11 +169,10 @@ type twoNLogEvent struct {
 func (s *dir) logPull(w http.ResponseWriter, r *http.Request, call *call) error {
 	timeout := time.Duration(0)
 	if t := call.scalars.get("timeout"); t != "" {
-		secs, err := strconv.Atoi(t)
-		if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxPullTimeout {
+		var ok bool
+		if timeout, ok = seconds(t, 0, maxPullTimeout); !ok {
 			return invalidParam("timeout")
 		}
-		timeout = time.Duration(secs) * time.Second
 	}
 	_, c, err := s.channel(call)
 	if err != nil {

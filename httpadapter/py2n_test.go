@@ -132,3 +132,23 @@ func jsonString(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// A number of seconds so large that it wraps around time.Duration must
+// not land inside a bound: 2^55+5 seconds is 5 s modulo 2^64 ns.
+func TestHugeSecondsAreRefused(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	admin := basic("admin", adminPassword)
+	const wraps = "36028797018963973" // 2^55 + 5
+	for _, tc := range []struct{ path, param string }{
+		{"/api/switch/ctrl?switch=1&action=on&timeout=" + wraps, "timeout"},
+		{"/api/log/subscribe?include=-" + wraps, "include"},
+		{"/api/log/subscribe?duration=" + wraps, "duration"},
+		{"/api/switch/status?switch=" + strings.Repeat("1,", 100) + "1", "switch"},
+	} {
+		r := e.doUndocumented("GET", tc.path, "", admin)
+		assert.JSONEq(t, `{"success":false,"error":{"code":12,"param":"`+tc.param+`","description":"invalid parameter value"}}`, r.body, tc.path)
+	}
+	sub := py2nCall(t, e, "GET", "/api/log/subscribe", "", admin)
+	r := e.doUndocumented("GET", "/api/log/pull?id="+jsonNumber(sub["id"])+"&timeout="+wraps, "", admin)
+	assert.Contains(t, r.body, `"param":"timeout"`)
+}

@@ -8,7 +8,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The 2N API takes every function's parameters from the query string, an
@@ -39,6 +41,21 @@ func (p params) get(name string) string {
 	}
 	return p.form.Get(name)
 }
+
+// seconds reads raw, a whole number of seconds, as a duration in
+// [lo, hi]. The number is compared before it is converted, so no number
+// so large that it wraps around time.Duration can land inside the bounds.
+func seconds(raw string, lo, hi time.Duration) (time.Duration, bool) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < int64(lo/time.Second) || n > int64(hi/time.Second) {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// maxListParam bounds the elements of a comma-separated parameter
+// (switch=1,2 and the like), so an answer never grows with a repeated id.
+const maxListParam = 64
 
 // readParams reads a 2N call's parameters into c: the scalars into
 // c.scalars, the JSON members (from a JSON body or blob-* parts) into
