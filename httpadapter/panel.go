@@ -225,11 +225,12 @@ func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusNotFound, errorBody(MsgNotFound))
 	case errors.As(err, &field):
 		writeJSON(w, http.StatusBadRequest, errorBody(field.Error()))
-	case errors.As(err, &item) && item.Field != "":
-		f := fieldError{path: fmt.Sprintf("list_items[%d].%s", item.Index, item.Field), missing: item.Missing}
-		writeJSON(w, http.StatusBadRequest, errorBody(f.Error()))
 	case errors.As(err, &item):
-		writeJSON(w, http.StatusBadRequest, errorBody(item.Err.Error()))
+		msg := item.Err.Error() // a whole item's message, as the panel words it
+		if item.Field != "" {
+			msg = (&fieldError{path: fmt.Sprintf("list_items[%d].%s", item.Index, item.Field), missing: item.Missing}).Error()
+		}
+		writeJSON(w, http.StatusBadRequest, errorBody(msg))
 	case errors.Is(err, errBadJSON):
 		writeJSON(w, http.StatusBadRequest, errorBody(access.ErrWrongJSONBody))
 	case errors.Is(err, access.ErrListEmpty):
