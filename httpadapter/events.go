@@ -3,6 +3,7 @@ package httpadapter
 import (
 	"strings"
 
+	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/journal"
 )
 
@@ -30,7 +31,7 @@ func twoNEvent(ev *journal.Event) (name string, params map[string]any, ok bool) 
 	case journal.Batch:
 		return "AccessDataChanged", map[string]any{"entity": ev.Entity, "action": ev.Name, "count": len(ev.Items)}, true // ours
 	case journal.Switch:
-		if ev.Entity == "accesspoint" {
+		if ev.Entity == device.EntityAccessPoint {
 			return "AccessPointBlockingChanged", map[string]any{"accessPoint": ev.Lock, "blocked": ev.Granted}, true // ours
 		}
 		return "SwitchStateChanged", map[string]any{"switch": ev.Lock, "state": ev.Granted}, true
