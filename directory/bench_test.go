@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -103,5 +104,48 @@ func BenchmarkGet(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkFindCard finds a card among 10,000 entries that hold two each,
+// by its full id and by a 6-character suffix (which both cards of the
+// entry match).
+func BenchmarkFindCard(b *testing.B) {
+	ctx := context.Background()
+	d := open(b)
+	res, err := d.Create(ctx, entries(10_000, func(i int) string {
+		return fmt.Sprintf(`{"name":"resident %d","access":{"card":["0A%08X","1B%08X"]}}`, i, i, i)
+	}), false)
+	require.NoError(b, err)
+	want := res.Users[5000].UUID
+	for _, card := range []string{"0A00001388", "001388"} {
+		b.Run(card, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				uuid, found, err := d.FindCard(ctx, card)
+				if err != nil || !found || uuid != want {
+					b.Fatal(uuid, found, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCheckAccess checks one entry with a validity among 10,000.
+func BenchmarkCheckAccess(b *testing.B) {
+	ctx := context.Background()
+	d := open(b)
+	res, err := d.Create(ctx, entries(10_000, func(i int) string {
+		return fmt.Sprintf(`{"name":"resident %d","access":{"validFrom":"1700000000","validTo":"1900000000","pin":"%04d"}}`, i, i)
+	}), false)
+	require.NoError(b, err)
+	id := res.Users[5000].UUID
+	at := time.Unix(1_800_000_000, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		granted, _, err := d.CheckAccess(ctx, id, 1, at)
+		if err != nil || !granted {
+			b.Fatal(granted, err)
+		}
 	}
 }

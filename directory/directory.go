@@ -23,6 +23,7 @@ var (
 	bucketEntries = []byte("directory.entries") // canonical uuid -> record (record.go)
 	bucketChanges = []byte("directory.changes") // timestamp (8 bytes) -> canonical uuid
 	bucketOwners  = []byte("directory.owners")  // store.Key(owner, uuid) -> ""
+	bucketCards   = []byte("directory.cards")   // store.Key(cardKey(card), uuid) -> "" (cards.go)
 	bucketMeta    = []byte("directory.meta")
 	keySeries     = []byte("series")
 	keyLast       = []byte("timestamp") // the last timestamp given
@@ -44,7 +45,7 @@ type Directory struct {
 	st            store.Store
 	reg           *registry
 	model         Model
-	avail         []bool // by field: the model has it
+	view          *view // the fields of the model
 	capacity      int
 	maxPerRequest int
 	newSeries     func() string
@@ -54,8 +55,12 @@ type Directory struct {
 // Option configures Open.
 type Option func(*Directory)
 
-// WithModel sets the device model (default VersoModel).
+// WithModel sets the device model (default VersoModel; see ModelFor).
 func WithModel(m Model) Option { return func(d *Directory) { d.model = m } }
+
+// Model returns the directory's model (see WithModel), with its canonical
+// Name.
+func (d *Directory) Model() Model { return d.model }
 
 // WithCapacity sets the most entries (not counting tombstones) the
 // directory holds (default DefaultCapacity).
@@ -86,9 +91,14 @@ func Open(ctx context.Context, st store.Store, opts ...Option) (*Directory, erro
 	for _, o := range opts {
 		o(d)
 	}
-	d.avail = d.model.available(d.reg)
-	err := st.Update(ctx, func(tx store.Tx) error {
-		for _, b := range [][]byte{bucketEntries, bucketChanges, bucketOwners, bucketMeta} {
+	def, err := d.model.resolve()
+	if err != nil {
+		return nil, err
+	}
+	d.model.Name, d.model.def = def.name, def
+	d.view = newView(d.reg, def)
+	err = st.Update(ctx, func(tx store.Tx) error {
+		for _, b := range [][]byte{bucketEntries, bucketChanges, bucketOwners, bucketCards, bucketMeta} {
 			if err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -100,7 +110,10 @@ func Open(ctx context.Context, st store.Store, opts ...Option) (*Directory, erro
 		} else if err != nil {
 			return err
 		}
-		return migrateOwners(tx, d.reg)
+		if err := migrateOwners(tx, d.reg); err != nil {
+			return err
+		}
+		return migrateCards(tx, d.reg)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("directory: opening: %w", err)
@@ -251,8 +264,12 @@ func (d *Directory) getRecord(tx store.Tx, key string) (*Entry, error) {
 }
 
 // putRecord stores rec with the next timestamp and moves its change-index
-// entry; old is the record it replaces, or nil.
-func putRecord(tx store.Tx, m *meta, rec, old *Entry) error {
+// entry and its owner and card index entries; old is the record it
+// replaces, or nil.
+func (d *Directory) putRecord(tx store.Tx, m *meta, rec, old *Entry) error {
+	if err := d.reindexCards(tx, rec, old); err != nil {
+		return err
+	}
 	m.last++
 	if old != nil {
 		if err := tx.Delete(bucketChanges, binary.BigEndian.AppendUint64(nil, uint64(old.timestamp))); err != nil {
@@ -334,7 +351,7 @@ func (d *Directory) decodeUsers(users []json.RawMessage) ([]*input, error) {
 	}
 	inputs := make([]*input, len(users))
 	for i, raw := range users {
-		in, err := d.reg.decodeEntry(raw, d.model)
+		in, err := d.reg.decodeEntry(raw, d.view)
 		if err != nil {
 			return nil, &RequestError{Code: CodeInvalidParameter, Param: fmt.Sprintf("users[%d]", i), Description: err.Error()}
 		}
@@ -450,7 +467,7 @@ func (d *Directory) create(ctx context.Context, inputs []*input, force bool) (Ch
 		}
 		rec := &Entry{UUID: key}
 		rec.merge(in.values)
-		if err := putRecord(tx, m, rec, old); err != nil {
+		if err := d.putRecord(tx, m, rec, old); err != nil {
 			return EntryResult{}, err
 		}
 		return EntryResult{UUID: given, Timestamp: rec.timestamp}, nil
@@ -490,7 +507,7 @@ func (d *Directory) update(ctx context.Context, inputs []*input) (ChangeResult, 
 		}
 		old := *rec
 		rec.merge(in.values) // on a copy of the values: old keeps its owner
-		if err := putRecord(tx, m, rec, &old); err != nil {
+		if err := d.putRecord(tx, m, rec, &old); err != nil {
 			return EntryResult{}, err
 		}
 		return EntryResult{UUID: in.uuid, Timestamp: rec.timestamp}, nil
@@ -549,7 +566,7 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 				continue
 			}
 			tomb := &Entry{UUID: key, deleted: true}
-			if err := putRecord(tx, &m, tomb, old); err != nil {
+			if err := d.putRecord(tx, &m, tomb, old); err != nil {
 				return err
 			}
 			m.live--
@@ -587,7 +604,7 @@ func (d *Directory) Get(ctx context.Context, uuids []string, fields []string) (L
 	if err := d.checkRequest(len(uuids)); err != nil {
 		return ListResult{}, err
 	}
-	enc := newEncoder(d.reg, d.avail, newSelection(fields))
+	enc := newEncoder(d.reg, d.view, newSelection(fields))
 	var res ListResult
 	err := d.st.View(ctx, func(tx store.Tx) error {
 		m, err := readMeta(tx)
@@ -658,7 +675,7 @@ const (
 // client that syncs by timestamp sees as one more change. An error from
 // each stops the query and is returned.
 func (d *Directory) QueryEach(ctx context.Context, series string, since int64, fields []string, each func(series string, entry json.RawMessage) error) (string, error) {
-	enc := newEncoder(d.reg, d.avail, newSelection(fields))
+	enc := newEncoder(d.reg, d.view, newSelection(fields))
 	var buf []byte
 	return query(d, ctx, series, since, func(e *Entry) (json.RawMessage, int) {
 		buf = enc.append(buf[:0], e)
@@ -742,5 +759,5 @@ func (d *Directory) Series(ctx context.Context) (string, error) {
 // Template returns an entry with every field of the model at its default,
 // as the 2N template function shows it.
 func (d *Directory) Template() json.RawMessage {
-	return newEncoder(d.reg, d.avail, newSelection([]string{})).append(nil, &Entry{})
+	return newEncoder(d.reg, d.view, newSelection([]string{})).append(nil, &Entry{})
 }

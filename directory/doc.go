@@ -4,9 +4,13 @@
 //
 // Entries follow the template of the 2N HTTP API (uuid, owner, name,
 // email, callPos[3], access{pin, card[2], code[4], accessPoints[2], ...}).
-// A Model says which fields a device has (VersoModel, the default, has all;
-// AccessUnitModel lacks callPos, buttons, treepath, virtNumber and deputy).
-// Each field has a canonical path and a value rule (PIN digits 2..15,
+// A Model says which fields a device has: ModelFor maps the firmwarePackage
+// a 2N device reports (vario, style, base, uni, verso, accessunit, ipone,
+// videokit, audiokit, and their aliases) to the fields of its template, and
+// VersoModel is the default. A field the model lacks, or an index past its
+// length of an array (access.code[2] on a base), is EDIR_FIELD_NOT_AVAILABLE
+// in a write and never shows in Get, Query or Template; what a store holds
+// from another model stays stored, unseen. Each field has a canonical path and a value rule (PIN digits 2..15,
 // switch codes digits 2..16, validity as unix seconds, e-mail, card numbers
 // in hex, text length); an entry object may address fields nested
 // ({"access":{"pin":"1234"}}), dotted ({"access.pin":"1234"}) or indexed
@@ -40,6 +44,20 @@
 //
 // Results marshal to the wire shape of the 2N API with encoding/json, so
 // an HTTP layer only wraps them in {"success":true,"result":...}.
+//
+// At the door, FindCard finds the entry that holds a card, and CheckAccess
+// answers 2N's grantaccess question for an entry and an access point.
+// Card ids match as 2N devices match them (CardsMatch): without regard to
+// case, whole when their lengths are equal, and otherwise from the end, in
+// at least 6 characters. FindCard reads an index of cards by their last 6
+// characters, kept in the transaction of every change (and built when a
+// store written before it is opened), so its cost does not grow with the
+// directory; when several entries match and not exactly one of them
+// exactly, it fails closed with ErrAmbiguousCard. CheckAccess refuses with
+// 2N's reasons (invalidAp, invalidCredential) outside the entry's
+// validFrom..validTo (both included), at a disabled access point, and,
+// failing closed, at one restricted by time profiles, which are device
+// configuration the directory does not hold.
 //
 // A Go program need not write that JSON: an Entry sets and gets fields by
 // the same dotted paths, answering with the same EDIR codes (as errors),

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -82,18 +81,18 @@ func (in *input) set(v value) {
 // keys ("access.pin", "callPos[1].grouped") address the same fields.
 // Problems with fields are collected in in.errs, in the order met; an
 // error is returned only when raw is not a JSON object at all.
-func (r *registry) decodeEntry(raw []byte, m Model) (*input, error) {
-	return r.decodeInto(raw, m, &input{})
+func (r *registry) decodeEntry(raw []byte, v *view) (*input, error) {
+	return r.decodeInto(raw, v, &input{})
 }
 
-func (r *registry) decodeInto(raw []byte, m Model, in *input) (*input, error) {
+func (r *registry) decodeInto(raw []byte, v *view, in *input) (*input, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
 		return nil, errors.New("directory: an entry must be a JSON object")
 	}
-	if err := r.decodeObject(dec, "", m, in, 1); err != nil {
+	if err := r.decodeObject(dec, "", v, in, 1); err != nil {
 		return nil, fmt.Errorf("directory: entry: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -103,14 +102,14 @@ func (r *registry) decodeInto(raw []byte, m Model, in *input) (*input, error) {
 }
 
 // decodeObject reads the members of an object at prefix, after its '{'.
-func (r *registry) decodeObject(dec *json.Decoder, prefix string, m Model, in *input, depth int) error {
+func (r *registry) decodeObject(dec *json.Decoder, prefix string, v *view, in *input, depth int) error {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return err
 		}
 		key, _ := tok.(string)
-		if err := r.decodeValue(dec, join(prefix, key), m, in, depth); err != nil {
+		if err := r.decodeValue(dec, join(prefix, key), v, in, depth); err != nil {
 			return err
 		}
 	}
@@ -118,8 +117,10 @@ func (r *registry) decodeObject(dec *json.Decoder, prefix string, m Model, in *i
 	return err
 }
 
-// decodeValue reads the value at path.
-func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *input, depth int) error {
+// decodeValue reads the value at path. A path the registry has but the
+// model (v) lacks is FieldNotAvailable, an index past the model's length of
+// its array included (access.code[2] on a model of two codes).
+func (r *registry) decodeValue(dec *json.Decoder, path string, v *view, in *input, depth int) error {
 	path = canonical(path)
 	skip := func(code ErrorCode) error {
 		in.errs = append(in.errs, EntryError{Code: code, Field: path})
@@ -161,17 +162,20 @@ func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *inpu
 	case path == "deleted" || path == "timestamp":
 		var discard json.RawMessage // managed by the directory: ignored
 		return dec.Decode(&discard)
-	case !knownPath(r, path):
+	}
+	n := r.byNode[path]
+	switch {
+	case n == nil:
 		return skip(FieldNameUnknown)
-	case !m.hasPath(path):
+	case !v.hasNode(n):
 		return skip(FieldNotAvailable)
 	}
-	if f := r.byPath[path]; f != nil {
-		var v any
-		if err := dec.Decode(&v); err != nil {
+	if f := n.leaf; f != nil {
+		var x any
+		if err := dec.Decode(&x); err != nil {
 			return err
 		}
-		if val, ok := f.parse(v); ok {
+		if val, ok := f.parse(x); ok {
 			in.set(val)
 			return nil
 		}
@@ -187,7 +191,7 @@ func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *inpu
 	}
 	switch {
 	case tok == json.Delim('{') && r.objects[path]:
-		return r.decodeObject(dec, path, m, in, depth+1)
+		return r.decodeObject(dec, path, v, in, depth+1)
 	case tok == json.Delim('[') && r.arrays[path] > 0:
 		for i := 0; dec.More(); i++ {
 			if i >= r.arrays[path] {
@@ -198,7 +202,7 @@ func (r *registry) decodeValue(dec *json.Decoder, path string, m Model, in *inpu
 				}
 				continue
 			}
-			if err := r.decodeValue(dec, fmt.Sprintf("%s[%d]", path, i), m, in, depth+1); err != nil {
+			if err := r.decodeValue(dec, fmt.Sprintf("%s[%d]", path, i), v, in, depth+1); err != nil {
 				return err
 			}
 		}
@@ -234,18 +238,7 @@ func skipRest(dec *json.Decoder) error {
 // not accepted, but spaces around segments are trimmed.
 func canonical(path string) string { return strings.TrimSpace(path) }
 
-func knownPath(r *registry, path string) bool {
-	return r.byPath[path] != nil || r.objects[path] || r.arrays[path] > 0
-}
-
-// hasPath reports whether the model has the field (or group) at path.
-func (m Model) hasPath(path string) bool {
-	top := path
-	if i := strings.IndexAny(path, ".["); i >= 0 {
-		top = path[:i]
-	}
-	return !slices.Contains(m.Without, top)
-}
+func knownPath(r *registry, path string) bool { return r.byNode[path] != nil }
 
 // value is one field's value in an entry: s for a text field, b for a
 // boolean one.
@@ -330,21 +323,25 @@ func (s selection) named(f *field) bool {
 // fields or deleted itself are asked for.
 type encoder struct {
 	reg     *registry
-	avail   []bool // by field: the model has it
+	view    *view  // the model; nil for every field (request)
+	avail   []bool // by field: the model has it (view.avail)
 	request bool   // as Entry.MarshalJSON: every value, defaults too; no empty uuid or zero timestamp
 	want    []bool // all or named: by field, selected
 	sub     []bool // all or named: by node, a selected field below
 	items   []int  // scratch, fields omitted: the values shown, by index
 }
 
-func newEncoder(r *registry, avail []bool, sel selection) *encoder {
-	enc := &encoder{reg: r, avail: avail}
+func newEncoder(r *registry, v *view, sel selection) *encoder {
+	enc := &encoder{reg: r, view: v}
+	if v != nil {
+		enc.avail = v.avail
+	}
 	if !sel.all && !sel.custom {
 		return enc
 	}
 	enc.want, enc.sub = make([]bool, len(r.fields)), make([]bool, len(r.nodes))
 	for i, f := range r.fields {
-		if !avail[i] || !(sel.all || sel.named(f)) {
+		if v != nil && !v.avail[i] || !(sel.all || sel.named(f)) {
 			continue
 		}
 		enc.want[i] = true
@@ -412,8 +409,12 @@ func (enc *encoder) appendNode(buf []byte, n *node, e *Entry) []byte {
 	case n.leaf != nil:
 		return e.value(n.leaf).appendJSON(buf)
 	case n.elems != nil:
+		// The array has the model's length: the elements it has.
 		buf = append(buf, '[')
 		for i, el := range n.elems {
+			if !enc.view.hasNode(el) {
+				break // the model's elements come first
+			}
 			if i > 0 {
 				buf = append(buf, ',')
 			}

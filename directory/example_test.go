@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/store/memory"
@@ -104,4 +105,49 @@ func ExampleEntry() {
 	// callPos[0].grouped = true
 	// 01234567-89AB-CDEF-0123-456789ABCDEF 1 1234 /
 	// {"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"Ada","access":{"pin":"1234"},"callPos":[{"grouped":true},{},{}],"timestamp":1}
+}
+
+// A server that stands in for a 2N device picks the model by the device's
+// firmwarePackage, finds a presented card and checks access at the door.
+func ExampleDirectory_CheckAccess() {
+	ctx := context.Background()
+	model, ok := directory.ModelFor("Verso 2.0")
+	if !ok {
+		log.Fatal("unknown model")
+	}
+	d, err := directory.Open(ctx, memory.New(), directory.WithModel(model))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = d.Create(ctx, []json.RawMessage{json.RawMessage(`{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"Ada",
+		"access":{"validTo":"1893456000","card":["00A1B2C3D4",""],"accessPoints":[{},{"enabled":false}]}}`)}, false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(d.Model().Name)
+
+	// A reader that sends fewer digits still finds the card (6 at least).
+	user, found, err := d.FindCard(ctx, "a1b2c3d4")
+	if err != nil || !found {
+		log.Fatal(found, err)
+	}
+	fmt.Println(user)
+
+	at := time.Date(2029, 6, 1, 8, 0, 0, 0, time.UTC)
+	for _, ap := range []int{0, 1, 2} {
+		granted, reason, err := d.CheckAccess(ctx, user, ap, at)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%d %v %q\n", ap, granted, reason)
+	}
+	granted, reason, _ := d.CheckAccess(ctx, user, 0, time.Date(2030, 1, 1, 0, 0, 1, 0, time.UTC))
+	fmt.Printf("2030 %v %q\n", granted, reason)
+	// Output:
+	// verso
+	// 01234567-89AB-CDEF-0123-456789ABCDEF
+	// 0 true ""
+	// 1 false "invalidCredential"
+	// 2 false "invalidAp"
+	// 2030 false "invalidCredential"
 }

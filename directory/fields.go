@@ -3,7 +3,6 @@ package directory
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +47,7 @@ var (
 	emailRe       = regexp.MustCompile(`^[^@\s]{1,64}@[^@\s]{1,190}$`)
 	unixSecondsRe = regexp.MustCompile(`^[0-9]{1,10}$`)
 	cardRe        = regexp.MustCompile(`^[0-9A-Fa-f]{0,32}$`)
+	recordTypeRe  = regexp.MustCompile(`^[0-9]{1,3}$`)
 )
 
 func digits(lo, hi int) func(string) bool {
@@ -60,27 +60,39 @@ func email(s string) bool            { return s == "" || emailRe.MatchString(s) 
 func unixSeconds(s string) bool      { return unixSecondsRe.MatchString(s) }
 func treePath(s string) bool         { return strings.HasPrefix(s, "/") && len(s) <= 255 }
 func cardID(s string) bool           { return cardRe.MatchString(s) }
+func recordType(s string) bool       { return recordTypeRe.MatchString(s) }
 
 // MaxPhotoBytes bounds an entry's photo field (base64 or a reference).
 const MaxPhotoBytes = 512 << 10
 
-// registry is the full (Verso-class) template: its leaves by path, in
-// template order, and the tree. It is built once (templateRegistry) and
-// never changed.
+// registry is the union of every model's template: the Verso-class
+// template of SPEC.md plus the fields of the Style (recordType,
+// highlighting), its leaves by path, in template order, and the tree. It
+// is built once (templateRegistry) and never changed; a model (models.go)
+// says which of its fields a device has.
 type registry struct {
 	fields  []*field
 	nodes   []*node // every node of the tree, the root first
 	byPath  map[string]*field
-	objects map[string]bool // paths of objects inside an entry: "access", "callPos[1]"
-	arrays  map[string]int  // paths of arrays and their lengths: "callPos" 3
+	byNode  map[string]*node // every path, leaf, object or array, to its node
+	objects map[string]bool  // paths of objects inside an entry: "access", "callPos[1]"
+	arrays  map[string]int   // paths of arrays and their lengths: "callPos" 3
 	root    *node
+	cards   [2]*field // access.card[0] and [1], for the card index
+
+	// For CheckAccess.
+	validFrom, validTo *field
+	accessPoints       []accessPointFields
 }
+
+// accessPointFields are the fields of one element of access.accessPoints.
+type accessPointFields struct{ enabled, profiles *field }
 
 // templateRegistry is the registry every Directory and Entry shares.
 var templateRegistry = sync.OnceValue(newRegistry)
 
 func newRegistry() *registry {
-	r := &registry{byPath: map[string]*field{}, objects: map[string]bool{}, arrays: map[string]int{}}
+	r := &registry{byPath: map[string]*field{}, byNode: map[string]*node{}, objects: map[string]bool{}, arrays: map[string]int{}}
 	str := func(valid func(string) bool) func(name string) *node {
 		return func(name string) *node {
 			return &node{name: name, leaf: &field{kind: kindString, valid: valid}}
@@ -101,7 +113,8 @@ func newRegistry() *registry {
 	root := obj("",
 		str(maxLen(36))("uuid"),
 		boolean(false)("deleted"),
-		text("owner"), text("name"), str(maxLen(MaxPhotoBytes))("photo"), str(email)("email"),
+		text("owner"), str(recordType)("recordType"), text("name"), str(maxLen(MaxPhotoBytes))("photo"),
+		boolean(false)("highlighting"), str(email)("email"),
 		str(treePath)("treepath"), text("virtNumber"), text("deputy"), text("buttons"),
 		arr("callPos", 3, func() *node {
 			return obj("", text("peer"), text("profiles"), boolean(false)("grouped"), text("ipEye"))
@@ -123,6 +136,7 @@ func newRegistry() *registry {
 	// Defaults the template spells otherwise.
 	r.walk(root, nil, "", "")
 	r.byPath["treepath"].def.s = "/"
+	r.byPath["recordType"].def.s = "0"
 	r.byPath["access.validFrom"].def.s = "0"
 	r.byPath["access.validTo"].def.s = "0"
 	for _, f := range r.fields {
@@ -130,6 +144,12 @@ func newRegistry() *registry {
 	}
 	r.byPath["uuid"].meta = true
 	r.byPath["deleted"].meta = true
+	r.cards = [2]*field{r.byPath["access.card[0]"], r.byPath["access.card[1]"]}
+	r.validFrom, r.validTo = r.byPath["access.validFrom"], r.byPath["access.validTo"]
+	for i := range r.arrays["access.accessPoints"] {
+		p := "access.accessPoints[" + strconv.Itoa(i) + "]."
+		r.accessPoints = append(r.accessPoints, accessPointFields{r.byPath[p+"enabled"], r.byPath[p+"profiles"]})
+	}
 	return r
 }
 
@@ -138,6 +158,9 @@ func newRegistry() *registry {
 func (r *registry) walk(n, parent *node, path, group string) {
 	n.parent, n.id = parent, len(r.nodes)
 	r.nodes = append(r.nodes, n)
+	if path != "" {
+		r.byNode[path] = n
+	}
 	switch {
 	case n.leaf != nil:
 		n.leaf.path, n.leaf.group, n.leaf.node, n.leaf.idx = path, group, n, len(r.fields)
@@ -172,30 +195,4 @@ func join(prefix, name string) string {
 		return name
 	}
 	return prefix + "." + name
-}
-
-// Model says which fields a device has. Fields are named by their first
-// path segment ("callPos", "buttons"); a device lacks the whole subtree.
-type Model struct {
-	Name    string
-	Without []string
-}
-
-// VersoModel is the full template of SPEC.md (2N IP Verso class), the
-// default.
-func VersoModel() Model { return Model{Name: "verso"} }
-
-// AccessUnitModel is an access unit: no call positions, buttons, tree
-// path, virtual number or deputy.
-func AccessUnitModel() Model {
-	return Model{Name: "access-unit", Without: []string{"callPos", "buttons", "treepath", "virtNumber", "deputy"}}
-}
-
-// available returns, by field index, whether the model has each field.
-func (m Model) available(r *registry) []bool {
-	avail := make([]bool, len(r.fields))
-	for i, f := range r.fields {
-		avail[i] = !slices.Contains(m.Without, f.top)
-	}
-	return avail
 }

@@ -12,17 +12,22 @@ import (
 	"github.com/lintelhq/lintel/directory"
 )
 
-// FuzzEntry: any entry object and field list. Create answers per entry or
-// with a RequestError; Get then returns JSON, whatever the fields named.
+// FuzzEntry: any entry object and field list, on a model chosen by the
+// entry's length. Create answers per entry or with a RequestError; Get
+// then returns JSON, whatever the fields named, and the Template is JSON.
 func FuzzEntry(f *testing.F) {
 	f.Add(`{"uuid":"01234567-89AB-CDEF-0123-456789ABCDEF","name":"ABCD4","access.pin":"hello"}`, `["access.pin"]`)
 	f.Add(`{"access":{"accessPoints":[{"enabled":false},{"profiles":"1"}],"card":["0A",""]},"callPos[2].grouped":true}`, `["callPos.grouped","access"]`)
 	f.Add(`{"albert":"einstein","callPos":{"peer":"x"},"access":[1,2]}`, `[]`)
 	f.Add(`{"access":{"code":["12","34","56","78","90"]},"deleted":true,"timestamp":-1}`, `null`)
 	f.Fuzz(func(t *testing.T, entry, fields string) {
-		d, err := directory.Open(context.Background(), memoryStore())
+		m, _ := directory.ModelFor(directory.Models()[len(entry)%len(directory.Models())])
+		d, err := directory.Open(context.Background(), memoryStore(), directory.WithModel(m))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !json.Valid(d.Template()) {
+			t.Fatalf("%s: template %s", m.Name, d.Template())
 		}
 		res, err := d.Create(context.Background(), []json.RawMessage{json.RawMessage(entry)}, false)
 		var re *directory.RequestError

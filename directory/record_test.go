@@ -153,7 +153,7 @@ func TestRecordJSON(t *testing.T) {
 // refEncode is the encoder of the JSON records' days, kept to hold the
 // encoder to it: every selection but "fields omitted" gives the same bytes,
 // and that one the same object in another order.
-func refEncode(r *registry, e *Entry, m Model, sel selection) []byte {
+func refEncode(r *registry, e *Entry, avail []bool, sel selection) []byte {
 	var buf bytes.Buffer
 	values := map[string]any{}
 	for _, v := range e.values {
@@ -162,7 +162,7 @@ func refEncode(r *registry, e *Entry, m Model, sel selection) []byte {
 	if e.deleted {
 		sel = selection{custom: true}
 	}
-	ref := refEncoder{r: r, e: e, values: values, m: m, sel: sel}
+	ref := refEncoder{r: r, e: e, values: values, avail: avail, sel: sel}
 	ref.node(&buf, r.root)
 	return buf.Bytes()
 }
@@ -171,7 +171,7 @@ type refEncoder struct {
 	r      *registry
 	e      *Entry
 	values map[string]any
-	m      Model
+	avail  []bool // by field: the model has it
 	sel    selection
 }
 
@@ -211,7 +211,7 @@ func (x *refEncoder) node(buf *bytes.Buffer, n *node) bool {
 				return false
 			}
 			v = x.e.deleted
-		case !x.m.hasPath(f.path) || !x.wants(f):
+		case !x.avail[f.idx] || !x.wants(f):
 			return false
 		default:
 			v = x.value(f)
@@ -223,10 +223,15 @@ func (x *refEncoder) node(buf *bytes.Buffer, n *node) bool {
 			return false
 		}
 		buf.WriteByte('[')
-		for i, el := range n.elems {
-			if i > 0 {
+		first := true
+		for _, el := range n.elems {
+			if !x.has(el) {
+				continue // the array has the model's length
+			}
+			if !first {
 				buf.WriteByte(',')
 			}
+			first = false
 			switch {
 			case x.node(buf, el):
 			case el.leaf != nil:
@@ -262,9 +267,22 @@ func (x *refEncoder) node(buf *bytes.Buffer, n *node) bool {
 	return true
 }
 
+// has reports whether the model has a field at or below n.
+func (x *refEncoder) has(n *node) bool {
+	if n.leaf != nil {
+		return x.avail[n.leaf.idx]
+	}
+	for _, c := range slices.Concat(n.children, n.elems) {
+		if x.has(c) {
+			return true
+		}
+	}
+	return false
+}
+
 func (x *refEncoder) any(n *node) bool {
 	if n.leaf != nil {
-		return x.m.hasPath(n.leaf.path) && x.wants(n.leaf)
+		return x.avail[n.leaf.idx] && x.wants(n.leaf)
 	}
 	for _, c := range slices.Concat(n.children, n.elems) {
 		if x.any(c) {
@@ -275,13 +293,15 @@ func (x *refEncoder) any(n *node) bool {
 }
 
 var testSelectionNames = []string{"name", "access", "callPos", "callPos[1]", "callPos.peer", "access.accessPoints.enabled",
-	"access.card", "access.card[1]", "access.code[3]", "deleted", "uuid", "timestamp", "nonsense", "", "treepath", "photo"}
+	"access.card", "access.card[1]", "access.code[3]", "access.code", "deleted", "uuid", "timestamp", "nonsense", "", "treepath", "photo",
+	"recordType", "highlighting", "buttons"}
 
 func TestEncoderMatchesReference(t *testing.T) {
 	r := templateRegistry()
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, m := range []Model{VersoModel(), AccessUnitModel()} {
-		avail := m.available(r)
+	for _, name := range Models() {
+		m, _ := ModelFor(name)
+		avail := newView(r, m.def).avail
 		for range 2000 {
 			e := randomEntry(rng, r)
 			var fields []string
@@ -295,8 +315,8 @@ func TestEncoderMatchesReference(t *testing.T) {
 				}
 			}
 			sel := newSelection(fields)
-			got := newEncoder(r, avail, sel).append(nil, &e)
-			want := refEncode(r, &e, m, sel)
+			got := newEncoder(r, newView(r, m.def), sel).append(nil, &e)
+			want := refEncode(r, &e, avail, sel)
 			if fields == nil {
 				got, want = canonicalJSON(t, got), canonicalJSON(t, want)
 			}
@@ -331,9 +351,11 @@ func FuzzRecord(f *testing.F) {
 	}
 	f.Add([]byte(`{"uuid":"AB","timestamp":7,"values":{"name":"Ada","access.pin":"1234"}}`))
 	encoders := []*encoder{
-		newEncoder(r, VersoModel().available(r), newSelection(nil)),
-		newEncoder(r, AccessUnitModel().available(r), newSelection([]string{})),
-		newEncoder(r, VersoModel().available(r), newSelection([]string{"access", "callPos.peer", "deleted"})),
+		newEncoder(r, newView(r, VersoModel().def), newSelection(nil)),
+		newEncoder(r, newView(r, AccessUnitModel().def), newSelection([]string{})),
+		newEncoder(r, newView(r, VersoModel().def), newSelection([]string{"access", "callPos.peer", "deleted"})),
+		newEncoder(r, newView(r, modelIndex()["uni"]), newSelection(nil)),
+		newEncoder(r, newView(r, modelIndex()["style"]), newSelection([]string{})),
 		newRequestEncoder(),
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -210,7 +210,7 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 // a field that is unknown, or has a bad value, is refused with the first
 // such EntryError, and e is left unchanged.
 func (e *Entry) UnmarshalJSON(b []byte) error {
-	in, err := templateRegistry().decodeInto(b, Model{}, &input{meta: true})
+	in, err := templateRegistry().decodeInto(b, allView(), &input{meta: true})
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func (e *Entry) text(path string) string {
 }
 
 // newRequestEncoder writes entries as MarshalJSON does: every value set,
-// defaults too, on every model.
+// defaults too, of any model.
 func newRequestEncoder() *encoder {
 	r := templateRegistry()
 	enc := newEncoder(r, nil, selection{})
@@ -296,7 +296,7 @@ func (d *Directory) input(e *Entry) *input {
 	in := &input{uuid: e.UUID, hasUUID: e.UUID != "", values: make([]value, 0, len(e.values))}
 	for _, v := range e.values {
 		switch {
-		case !d.avail[v.f.idx]:
+		case !d.view.avail[v.f.idx]:
 			in.errs = append(in.errs, EntryError{Code: FieldNotAvailable, Field: v.f.path})
 		case v.f.kind == kindString && !v.f.valid(v.s):
 			in.errs = append(in.errs, EntryError{Code: FieldValueError, Field: v.f.path})
@@ -377,5 +377,5 @@ func (d *Directory) QueryEntries(ctx context.Context, series string, since int64
 
 // shown keeps the values that Get without fields shows.
 func (d *Directory) shown(e *Entry) {
-	e.values = slices.DeleteFunc(e.values, func(v value) bool { return !d.avail[v.f.idx] || v.isDefault() })
+	e.values = slices.DeleteFunc(e.values, func(v value) bool { return !d.view.avail[v.f.idx] || v.isDefault() })
 }
