@@ -351,6 +351,37 @@ func TestOldIndexLayoutIsRebuilt(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+	got, err := s.GetIdentifier(ctx, cardA)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), got.UID, "an identifier stored before UIDs gets one on open")
+}
+
+// Identifiers get UIDs 1, 2, 3, ... when created, keep them when updated,
+// never reuse them, and a UID sent in a batch is ignored.
+func TestIdentifierUIDs(t *testing.T) {
+	ctx := context.Background()
+	s := newService(t)
+	a, b := card(cardA, "0a:1b"), card(userX, "0a:1c")
+	a.UID = 77
+	_, err := s.UpsertIdentifiers(ctx, []access.Identifier{a, b})
+	require.NoError(t, err)
+	uid := func(linkID string) int64 {
+		t.Helper()
+		id, err := s.GetIdentifier(ctx, linkID)
+		require.NoError(t, err)
+		return id.UID
+	}
+	assert.Equal(t, int64(1), uid(cardA))
+	assert.Equal(t, int64(2), uid(userX))
+	a.UID, a.Number = 5, "0a:1d"
+	_, err = s.UpsertIdentifiers(ctx, []access.Identifier{a})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), uid(cardA), "an update keeps the UID")
+	_, err = s.DeleteIdentifiers(ctx, []string{userX})
+	require.NoError(t, err)
+	_, err = s.UpsertIdentifiers(ctx, []access.Identifier{b})
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), uid(userX), "a deleted identifier's UID is not reused")
 }
 
 func TestLicencePlatesFoldOnlyOneToOne(t *testing.T) {

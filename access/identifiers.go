@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 
@@ -75,6 +76,11 @@ type Identifier struct {
 	Valid           Validity         `json:"valid"`
 	TimeProfiles    TimeProfileLinks `json:"time_profiles"`
 	Additional      Additional       `json:"additional"`
+	// UID is the panel's own number for the identifier (the "uid" that
+	// Camdroid panels answer), handed out by the Service when the
+	// identifier is created: 1, 2, 3, ... per store, never reused, kept by
+	// updates. A UID sent in a batch is ignored.
+	UID int64 `json:"uid,omitempty"`
 }
 
 // TimeProfileLinks are the time profiles an identifier is bound to.
@@ -234,6 +240,28 @@ func writeCounts(tx store.Tx, c identifierCounts) error {
 	return store.PutUint64(tx, bucketMeta, keyCountFaces, uint64(max(c.faces, 0)))
 }
 
+var keyLastUID = []byte("seq.identifier_uid")
+
+// identifierUID is the UID an upserted identifier keeps (old's) or gets
+// (the next of the store's sequence).
+func identifierUID(tx store.Tx, old Identifier, found bool) (int64, error) {
+	if found && old.UID > 0 {
+		return old.UID, nil
+	}
+	return nextUID(tx)
+}
+
+func nextUID(tx store.Tx) (int64, error) {
+	last, err := store.GetUint64(tx, bucketMeta, keyLastUID)
+	if err != nil {
+		return 0, err
+	}
+	if last >= math.MaxInt64 {
+		return 0, fmt.Errorf("access: identifier uids exhausted")
+	}
+	return int64(last + 1), store.PutUint64(tx, bucketMeta, keyLastUID, last+1)
+}
+
 func numberKey(t IdentifierType, normalized string) []byte { return store.Key(string(t), normalized) }
 
 func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, counts *identifierCounts) ([]Result, error) {
@@ -277,6 +305,9 @@ func (s *Service) upsertIdentifier(tx store.Tx, id Identifier, number string, co
 		if err := unindexIdentifier(tx, old); err != nil {
 			return nil, err
 		}
+	}
+	if id.UID, err = identifierUID(tx, old, found); err != nil {
+		return nil, err
 	}
 	if err := s.writeIdentifier(tx, id, number, old, found); err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 
 // layout is the version of the index layout this package writes. Layout 1
 // joined index parts with a 0 byte, which a name or number could contain;
-// layout 2 keys them with store.Key.
-const layout = 2
+// layout 2 keys them with store.Key; layout 3 gives every identifier a UID.
+const layout = 3
 
 var keyLayout = []byte("layout")
 
@@ -79,6 +79,11 @@ func reindex(tx store.Tx, log *slog.Logger) error {
 		return err
 	}
 	for _, id := range ids {
+		if id.UID == 0 {
+			if err := assignUID(tx, id); err != nil {
+				return err
+			}
+		}
 		if id.Type == FaceID {
 			continue
 		}
@@ -92,4 +97,14 @@ func reindex(tx store.Tx, log *slog.Logger) error {
 		}
 	}
 	return nil
+}
+
+// assignUID gives an identifier stored before UIDs existed the next one.
+func assignUID(tx store.Tx, id Identifier) error {
+	uid, err := nextUID(tx)
+	if err != nil {
+		return err
+	}
+	id.UID = uid
+	return putJSON(tx, bucketIdentifiers, id.LinkID, id)
 }
