@@ -126,3 +126,21 @@ func (d *Device) IOStatus(ctx context.Context, only ...string) (IOStatus, error)
 	}
 	return out, nil
 }
+
+// ControlPort sets an output port, as /api/io/ctrl?port=P&action=on|off
+// does: a relay follows its switch, so on and off are the switch's on and
+// off (with its locks and holds). An input, or a name that is not a port,
+// is ErrInvalidPort; an action other than on or off is ErrInvalidAction.
+func (d *Device) ControlPort(ctx context.Context, name string, action SwitchAction) error {
+	ps, err := d.selectPorts([]string{name})
+	if err != nil {
+		return err
+	}
+	if ps[0].follow == 0 {
+		return fmt.Errorf("%w: %q is an input", ErrInvalidPort, name)
+	}
+	if action != ActionOn && action != ActionOff {
+		return fmt.Errorf("%w: %q (a port takes on or off)", ErrInvalidAction, action)
+	}
+	return d.ControlSwitch(ctx, ps[0].follow, action)
+}
