@@ -1,10 +1,12 @@
 package httpadapter
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lintelhq/lintel/device"
 )
@@ -12,8 +14,8 @@ import (
 // The 2N device functions besides the directory and the log, served from
 // a *device.Device: /api/system/info (also without credentials, as the
 // device answers it), /api/system/status, /api/switch/caps|status|ctrl,
-// /api/io/caps|status, /api/accesspoint/blocking/ctrl|status and
-// /api/config/holidays (GET; PUT with {"dates":[...]}, in a JSON body or a
+// /api/io/caps|status|ctrl, /api/accesspoint/blocking/ctrl|status,
+// /api/accesspoint/grantaccess and /api/config/holidays (GET; PUT with {"dates":[...]}, in a JSON body or a
 // blob-json part).
 
 func (s *dir) deviceRoutes(function func(name string, need AccountType, h handlerFunc, verbs ...string)) {
@@ -25,6 +27,8 @@ func (s *dir) deviceRoutes(function func(name string, need AccountType, h handle
 	function("switch/ctrl", Admin, s.switchCtrl, get...)
 	function("io/caps", Manager, s.ioCaps, get...)
 	function("io/status", Manager, s.ioStatus, get...)
+	function("io/ctrl", Admin, s.ioCtrl, get...)
+	function("accesspoint/grantaccess", Admin, s.grantAccess, get...)
 	function("accesspoint/blocking/status", Manager, s.blockingStatus, get...)
 	function("accesspoint/blocking/ctrl", Admin, s.blockingCtrl, get...)
 	function("config/holidays", Manager, s.holidays, http.MethodGet)
@@ -155,6 +159,44 @@ func (s *dir) ioStatus(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	st, err := s.dev.IOStatus(r.Context(), only...)
 	return s.answerWith(w, st, err)
+}
+
+// ioCtrl answers /api/io/ctrl?port=P&action=on|off.
+func (s *dir) ioCtrl(w http.ResponseWriter, r *http.Request, c *call) error {
+	port := c.scalars.get("port")
+	if port == "" {
+		return missingParam("port")
+	}
+	action := c.scalars.get("action")
+	if action == "" {
+		return missingParam("action")
+	}
+	return s.answerWith(w, nil, s.dev.ControlPort(r.Context(), port, device.SwitchAction(action)))
+}
+
+// grantAccess answers /api/accesspoint/grantaccess?id=N&user=UUID with
+// {"accessGranted":true} or {"accessGranted":false,"reason":R}: the
+// device's access point and blocking, then the directory's entry of the
+// user (directory.Directory.CheckAccess: validity, the access point
+// enabled for the user). Without a directory every user is
+// invalidCredential.
+func (s *dir) grantAccess(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := intParam(c, "id")
+	if err != nil {
+		return err
+	}
+	user := c.scalars.get("user")
+	if user == "" {
+		return missingParam("user")
+	}
+	g, err := s.dev.GrantAccess(r.Context(), id, user, func(ctx context.Context, user string, ap int, at time.Time) (bool, error) {
+		if s.d == nil {
+			return false, nil
+		}
+		ok, _, err := s.d.CheckAccess(ctx, user, ap, at)
+		return ok, err
+	})
+	return s.answerWith(w, g, err)
 }
 
 func ports(c *call) ([]string, error) {

@@ -138,6 +138,8 @@ func TestDirectoryErrors(t *testing.T) {
 		{"PUT", "/api/dir/update", `{}`, admin, `{"code":11,"param":"users","description":"users must hold at least one entry"}`},
 		{"PUT", "/api/dir/update", `{"users":null}`, admin, `{"code":11,"param":"users","description":"missing mandatory parameter"}`},
 		{"PUT", "/api/dir/update", `{"users":[]}`, admin, `{"code":11,"param":"users","description":"users must hold at least one entry"}`},
+		{"PUT", "/api/dir/delete", `{}`, admin, `{"code":11,"param":"users","description":"users must hold at least one entry"}`}, // 2N's test suite: no parameter
+		{"PUT", "/api/dir/delete", ``, admin, `{"code":11,"param":"users","description":"users must hold at least one entry"}`},
 		{"POST", "/api/dir/get", `{}`, admin, `{"code":11,"param":"users","description":"users must hold at least one entry"}`},
 		{"PUT", "/api/dir/update", `{"users":5}`, admin, `{"code":12,"param":"users","description":"invalid parameter value"}`},
 		{"PUT", "/api/dir/update", `{"users":[{},7]}`, admin, `{"code":12,"param":"users[1]","description":"*"}`},
