@@ -13,6 +13,7 @@ import (
 	"github.com/lintelhq/lintel/device"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/journal"
+	"github.com/lintelhq/lintel/panel"
 )
 
 // Limits bound what a client can make the adapter do. Zero fields take
@@ -74,9 +75,18 @@ type Config struct {
 	// and changes; the adapter names the authenticated user as each
 	// event's Source (journal.WithSource).
 	Journal *journal.Journal
-	Logger  *slog.Logger // nil discards
-	Limits  Limits
-	Now     func() time.Time // default time.Now
+	// Panels, when set, serves BAS-IP panels themselves: the Link
+	// channel on which they log in with their serial and push their logs
+	// (/api/v0/devices/*), and, with Access, the remote access server
+	// that decides for them (POST /api/v1/remote/access).
+	Panels *panel.Registry
+	// RemoteFallback makes the remote access server answer a credential
+	// Lintel does not know with {"handled":false}, so that the panel
+	// decides it from its own list; by default it is denied.
+	RemoteFallback bool
+	Logger         *slog.Logger // nil discards
+	Limits         Limits
+	Now            func() time.Time // default time.Now
 }
 
 // New returns the handler of both vendor APIs:
@@ -147,6 +157,12 @@ func tables(cfg Config, logins *throttle) []table {
 	var ts []table
 	if cfg.Access != nil {
 		ts = append(ts, newPanel(cfg, logins).table())
+	}
+	if cfg.Panels != nil {
+		ts = append(ts, newLink(cfg, logins).table())
+		if cfg.Access != nil {
+			ts = append(ts, newRemote(cfg).table())
+		}
 	}
 	if cfg.Directory != nil || cfg.Journal != nil || cfg.Device != nil {
 		ts = append(ts, newDir(cfg, logins).table())

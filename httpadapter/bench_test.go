@@ -69,6 +69,36 @@ func BenchmarkDecideRouteConcurrent(b *testing.B) {
 	benchDecisions(b, e.srv.URL+"/api/v1/access/decide", admin["Authorization"])
 }
 
+// BenchmarkRemoteAccessConcurrent is the same load on the remote access
+// server: a panel's question, authenticated by its secret, decided, and
+// journaled (access_*_by_remote_server_api_call). Its target is at least
+// 0.8 of BenchmarkDecideFloorConcurrent in the same run, p99 under 1 ms.
+func BenchmarkRemoteAccessConcurrent(b *testing.B) {
+	benchDecisions(b, remoteBenchURL(b), "")
+}
+
+// BenchmarkRemoteAccessOneClient is one panel asking, one question after
+// another: its p99 is the server's own latency, not a queue of 16 clients
+// on the machine's cores.
+func BenchmarkRemoteAccessOneClient(b *testing.B) {
+	benchDecisionsFrom(b, 1, remoteBenchURL(b), "")
+}
+
+// remoteBenchURL is the remote access URL of a panel of a new env whose
+// cards 1 to 1000 open the first lock.
+func remoteBenchURL(b *testing.B) string {
+	e := newEnv(b, envConfig{noCheck: true})
+	admin := e.login("admin", adminPassword)
+	items := make([]string, 1000)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"link_id":"00000000-0000-4000-8000-%012d","identifier_type":"card","identifier_number":"%d","lock":"first","valid":{"time":{"is_permanent":true},"passes":{"is_permanent":true}}}`, i, i+1)
+	}
+	r := e.do("POST", "/api/v1/access/identifiers/link/update", `{"list_items":[`+strings.Join(items, ",")+`]}`, admin)
+	require.Equal(b, 200, r.status)
+	_, secret := remotePanel(b, e, "AV04SD-0001")
+	return e.srv.URL + "/api/v1/remote/access?key=" + secret
+}
+
 func BenchmarkDecideFloorConcurrent(b *testing.B) {
 	cards := make(map[string]string, 1000)
 	for i := range 1000 {
@@ -94,9 +124,13 @@ func BenchmarkDecideFloorConcurrent(b *testing.B) {
 
 // benchDecisions posts b.N decisions from 16 concurrent clients.
 func benchDecisions(b *testing.B, url, authorization string) {
+	benchDecisionsFrom(b, 16, url, authorization)
+}
+
+// benchDecisionsFrom posts b.N decisions from that many concurrent clients.
+func benchDecisionsFrom(b *testing.B, clients int, url, authorization string) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.Cleanup(client.CloseIdleConnections)
-	const clients = 16
 	var mu sync.Mutex
 	var latencies []time.Duration
 	next := make(chan int)
@@ -108,7 +142,9 @@ func benchDecisions(b *testing.B, url, authorization string) {
 			for i := range next {
 				req, _ := http.NewRequest("POST", url,
 					strings.NewReader(fmt.Sprintf(`{"identifier_type":"card","identifier_number":"%d","lock":1}`, i%1000+1)))
-				req.Header.Set("Authorization", authorization)
+				if authorization != "" {
+					req.Header.Set("Authorization", authorization)
+				}
 				start := time.Now()
 				res, err := client.Do(req)
 				if err != nil || res.StatusCode != 200 {

@@ -26,6 +26,7 @@ import (
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/httpadapter"
 	"github.com/lintelhq/lintel/journal"
+	"github.com/lintelhq/lintel/panel"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/memory"
 )
@@ -52,11 +53,12 @@ const (
 
 // envConfig varies an env.
 type envConfig struct {
-	store   store.Store // default: a fresh memory store
-	limits  httpadapter.Limits
-	access  []access.Option // after WithFaceChecker(fakeFaces{})
-	logTo   io.Writer       // default: discard
-	noCheck bool            // do not check responses against the OpenAPI document
+	store    store.Store // default: a fresh memory store
+	limits   httpadapter.Limits
+	access   []access.Option // after WithFaceChecker(fakeFaces{})
+	logTo    io.Writer       // default: discard
+	noCheck  bool            // do not check responses against the OpenAPI document
+	fallback bool            // Config.RemoteFallback
 }
 
 // env is a running adapter on loopback with an admin and a manager, whose
@@ -124,8 +126,10 @@ func newConfig(t testing.TB, cfg envConfig) (httpadapter.Config, store.Store, *c
 	}
 	dev, err := device.Open(ctx, st, device.WithJournal(j), device.WithClock(c.Now))
 	require.NoError(t, err)
-	return httpadapter.Config{Access: svc, Directory: d, Journal: j, Device: dev, Accounts: accounts, Limits: cfg.limits, Now: c.Now,
-		Logger: slog.New(slog.NewTextHandler(logTo, nil))}, st, c
+	panels, err := panel.Open(ctx, st, panel.WithJournal(j), panel.WithClock(c.Now), panel.WithBcryptCost(bcrypt.MinCost))
+	require.NoError(t, err)
+	return httpadapter.Config{Access: svc, Directory: d, Journal: j, Device: dev, Panels: panels, Accounts: accounts, Limits: cfg.limits,
+		Now: c.Now, RemoteFallback: cfg.fallback, Logger: slog.New(slog.NewTextHandler(logTo, nil))}, st, c
 }
 
 // loadSpec reads /openapi.json from a running adapter and checks that it

@@ -58,10 +58,14 @@ func basipEvent(ev *journal.Event) string {
 	case journal.Decision:
 		face := ev.CredentialType == "face_id"
 		switch {
-		case ev.Source == RemoteSource && ev.Granted:
+		case isRemote(ev.Source) && ev.Granted:
 			return "access_granted_by_remote_server_api_call"
-		case ev.Source == RemoteSource:
+		case isRemote(ev.Source):
 			return "access_denied_by_remote_server_api_call"
+		case ev.CredentialType == "api" && ev.Granted: // 2N's grantaccess
+			return "access_granted_by_api_call"
+		case ev.CredentialType == "api":
+			return "access_denied_by_web_api_call"
 		case ev.Granted && face:
 			return "access_granted_by_valid_face_identifier"
 		case ev.Granted:
@@ -91,5 +95,10 @@ func basipEvent(ev *journal.Event) string {
 }
 
 // RemoteSource is the journal Source of decisions a panel asked the
-// remote access server for.
+// remote access server for: "remote", or "remote:SERIAL" naming the panel.
 const RemoteSource = "remote"
+
+func isRemote(source string) bool {
+	rest, ok := strings.CutPrefix(source, RemoteSource)
+	return ok && (rest == "" || rest[0] == ':')
+}

@@ -90,7 +90,7 @@ func TestNonces(t *testing.T) {
 // A batch cut short by its deadline or its client is answered 503, with
 // a message that says nothing was written.
 func TestContextErrorsAreNotWritten(t *testing.T) {
-	p := &panel{cfg: withDefaults(Config{Accounts: nopAccounts{}})}
+	p := &panelAPI{cfg: withDefaults(Config{Accounts: nopAccounts{}})}
 	for _, err := range []error{context.DeadlineExceeded, fmt.Errorf("access: batch not written: %w", context.Canceled)} {
 		w := httptest.NewRecorder()
 		p.fail(w, httptest.NewRequest("POST", "/api/v1/access/users/link/update", nil), err)

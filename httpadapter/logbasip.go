@@ -2,12 +2,11 @@ package httpadapter
 
 import (
 	"cmp"
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/lintelhq/lintel/httpadapter/internal/listquery"
 	"github.com/lintelhq/lintel/journal"
 )
 
@@ -17,9 +16,11 @@ import (
 // from and to are Unix seconds (to excluded); limit is 1..100 (default 10);
 // page_number counts from 1; order_by is "asc" or "desc" by time (default
 // desc, newest first, as a panel shows its log); filter is "field op value"
-// clauses joined with and / or and negated with not (not binds tightest,
-// then and, then or), with ops eq nq gt lt ge le over the fields id, date,
-// name, lock, identifier_link_id, user_link_id and source. The answer is
+// clauses joined with and / or, negated with not and grouped with
+// parentheses (package listquery: not binds tightest, then and, then or;
+// values 'quoted', "quoted" or bare), with ops eq nq gt lt ge le over the
+// fields id, date, name, lock_number, identifier_link_id, user_link_id,
+// identifier_type, source and reason. The answer is
 // {"list_items":[{"id","date","name","info":{...}}],"list_option":{"pagination":
 // {"current_page","items_on_page","total_items","total_pages"}}}; the shape is
 // ours where BAS-IP's documents are silent.
@@ -60,7 +61,7 @@ func basipInfo(ev *journal.Event) map[string]any {
 	return info
 }
 
-func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ *call) error {
+func (p *panelAPI) logItems(w http.ResponseWriter, r *http.Request, _ *call) error {
 	q := r.URL.Query()
 	var bad error
 	intParam := func(name string, def, lo, hi int64) int64 {
@@ -85,7 +86,7 @@ func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ *call) error 
 	if order != "" && order != "asc" && order != "desc" {
 		return &panelError{http.StatusBadRequest, "Wrong order_by"}
 	}
-	match, err := parseLogFilter(q.Get("filter"))
+	filter, err := listquery.ParseFilter(q.Get("filter"), logFields)
 	if err != nil {
 		return &panelError{http.StatusBadRequest, MsgWrongFilter}
 	}
@@ -108,7 +109,7 @@ func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ *call) error 
 		}
 		for i := range evs {
 			it := basipLogItem{ID: evs[i].ID, Date: evs[i].Time.Unix(), Name: basipEvent(&evs[i]), Info: basipInfo(&evs[i])}
-			if match(&it) {
+			if filter.Match(&it) {
 				items = append(items, it)
 			}
 		}
@@ -131,161 +132,24 @@ func (p *panel) logItems(w http.ResponseWriter, r *http.Request, _ *call) error 
 	return nil
 }
 
-var errFilter = errors.New("httpadapter: bad log filter")
+// logFields are the fields a log filter may name.
+var logFields = listquery.Fields{"id": listquery.Integer, "date": listquery.Timestamp, "name": listquery.String,
+	"lock_number": listquery.Integer, "identifier_link_id": listquery.String, "user_link_id": listquery.String,
+	"identifier_type": listquery.String, "source": listquery.String, "reason": listquery.String}
 
-// parseLogFilter parses "field op value" clauses joined with and/or and
-// negated with not. Values may be quoted with double quotes.
-func parseLogFilter(s string) (func(*basipLogItem) bool, error) {
-	toks, err := filterTokens(s)
-	if err != nil {
-		return nil, err
+// Field is a log item as a filter sees it.
+func (it *basipLogItem) Field(name string) (listquery.Value, bool) {
+	switch name {
+	case "id":
+		return listquery.IntValue(int64(it.ID)), true
+	case "date":
+		return listquery.IntValue(it.Date), true
+	case "name":
+		return listquery.StringValue(it.Name), true
+	case "lock_number":
+		n, ok := it.Info["lock_number"].(int)
+		return listquery.IntValue(int64(n)), ok
 	}
-	if len(toks) == 0 {
-		return func(*basipLogItem) bool { return true }, nil
-	}
-	if len(toks) > 64 {
-		return nil, errFilter
-	}
-	p := &filterParser{toks: toks}
-	m, err := p.or()
-	if err != nil || p.pos != len(toks) {
-		return nil, errFilter
-	}
-	return m, nil
-}
-
-func filterTokens(s string) ([]string, error) {
-	var toks []string
-	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c == ' ':
-			i++
-		case c == '"':
-			j := strings.IndexByte(s[i+1:], '"')
-			if j < 0 {
-				return nil, errFilter
-			}
-			toks = append(toks, s[i:i+j+2])
-			i += j + 2
-		default:
-			j := strings.IndexByte(s[i:], ' ')
-			if j < 0 {
-				j = len(s) - i
-			}
-			toks = append(toks, s[i:i+j])
-			i += j
-		}
-	}
-	return toks, nil
-}
-
-type filterParser struct {
-	toks []string
-	pos  int
-}
-
-func (p *filterParser) peek(word string) bool {
-	return p.pos < len(p.toks) && strings.EqualFold(p.toks[p.pos], word)
-}
-
-func (p *filterParser) or() (func(*basipLogItem) bool, error) {
-	l, err := p.and()
-	for err == nil && p.peek("or") {
-		p.pos++
-		var r func(*basipLogItem) bool
-		if r, err = p.and(); err == nil {
-			a, b := l, r
-			l = func(it *basipLogItem) bool { return a(it) || b(it) }
-		}
-	}
-	return l, err
-}
-
-func (p *filterParser) and() (func(*basipLogItem) bool, error) {
-	l, err := p.not()
-	for err == nil && p.peek("and") {
-		p.pos++
-		var r func(*basipLogItem) bool
-		if r, err = p.not(); err == nil {
-			a, b := l, r
-			l = func(it *basipLogItem) bool { return a(it) && b(it) }
-		}
-	}
-	return l, err
-}
-
-func (p *filterParser) not() (func(*basipLogItem) bool, error) {
-	if p.peek("not") {
-		p.pos++
-		m, err := p.not()
-		if err != nil {
-			return nil, err
-		}
-		return func(it *basipLogItem) bool { return !m(it) }, nil
-	}
-	return p.clause()
-}
-
-func (p *filterParser) clause() (func(*basipLogItem) bool, error) {
-	if p.pos+3 > len(p.toks) {
-		return nil, errFilter
-	}
-	field, op, value := p.toks[p.pos], strings.ToLower(p.toks[p.pos+1]), strings.Trim(p.toks[p.pos+2], `"`)
-	p.pos += 3
-	var cmp func(int) bool
-	switch op {
-	case "eq":
-		cmp = func(c int) bool { return c == 0 }
-	case "nq":
-		cmp = func(c int) bool { return c != 0 }
-	case "gt":
-		cmp = func(c int) bool { return c > 0 }
-	case "lt":
-		cmp = func(c int) bool { return c < 0 }
-	case "ge":
-		cmp = func(c int) bool { return c >= 0 }
-	case "le":
-		cmp = func(c int) bool { return c <= 0 }
-	default:
-		return nil, errFilter
-	}
-	switch field {
-	case "id", "date", "lock_number":
-		want, err := strconv.ParseInt(value, 10, 64)
-		if err != nil {
-			return nil, errFilter
-		}
-		return func(it *basipLogItem) bool {
-			var got int64
-			switch field {
-			case "id":
-				got = int64(it.ID)
-			case "date":
-				got = it.Date
-			default:
-				n, _ := it.Info["lock_number"].(int)
-				got = int64(n)
-			}
-			return cmp(compareInt(got, want))
-		}, nil
-	case "name", "identifier_link_id", "user_link_id", "identifier_type", "source", "reason":
-		return func(it *basipLogItem) bool {
-			got := it.Name
-			if field != "name" {
-				got, _ = it.Info[field].(string)
-			}
-			return cmp(strings.Compare(got, value))
-		}, nil
-	}
-	return nil, errFilter
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	s, ok := it.Info[name].(string)
+	return listquery.StringValue(s), ok
 }

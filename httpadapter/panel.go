@@ -47,7 +47,7 @@ const (
 // the server checks as many passwords at once as it may.
 const MsgLoginsBusy Message = "Too many logins at once, try again later"
 
-type panel struct {
+type panelAPI struct {
 	cfg    Config
 	svc    *access.Service
 	logins *throttle
@@ -61,11 +61,11 @@ type session struct {
 	expires time.Time
 }
 
-func newPanel(cfg Config, logins *throttle) *panel {
-	return &panel{cfg: cfg, svc: cfg.Access, logins: logins, tokens: map[string]session{}}
+func newPanel(cfg Config, logins *throttle) *panelAPI {
+	return &panelAPI{cfg: cfg, svc: cfg.Access, logins: logins, tokens: map[string]session{}}
 }
 
-func (p *panel) table() table {
+func (p *panelAPI) table() table {
 	t := table{api: p, prefix: "/api/v1/", routes: []route{
 		{http.MethodGet, "/api/v1/login", "", p.login},
 		{http.MethodPost, "/api/v1/logout", Manager, p.logout},
@@ -89,6 +89,7 @@ func (p *panel) table() table {
 		getRoute(svc.GetApartment), listRoute(svc.ListApartments))
 	entity("/api/v1/access/kone/link", batch(p, "list_items", svc.UpsertLiftRules), batch(p, "link_ids", svc.DeleteLiftRules),
 		getRoute(svc.GetLiftRule), listRoute(svc.ListLiftRules))
+	t.routes = append(t.routes, p.camdroidRoutes()...)
 	if p.cfg.Journal != nil {
 		t.routes = append(t.routes, route{http.MethodGet, "/api/v1/log/items", Manager, p.logItems})
 	}
@@ -98,7 +99,7 @@ func (p *panel) table() table {
 func errorBody[M ~string](msg M) map[string]string { return map[string]string{"error": string(msg)} }
 
 // login answers GET /api/v1/login?username=U&password=MD5HEX.
-func (p *panel) login(w http.ResponseWriter, r *http.Request, _ *call) error {
+func (p *panelAPI) login(w http.ResponseWriter, r *http.Request, _ *call) error {
 	w.Header().Set("Cache-Control", "no-store") // the answer holds a token
 	q := r.URL.Query()
 	user, pass := q.Get("username"), q.Get("password")
@@ -143,7 +144,7 @@ func bearerToken(r *http.Request) string {
 // serve checks the Bearer token and the account type a route needs
 // (Manager: any account; none for the login), runs the handler and
 // answers its error.
-func (p *panel) serve(rt route) http.Handler {
+func (p *panelAPI) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{}
 		err := p.authorize(r, rt.need, c)
@@ -157,7 +158,7 @@ func (p *panel) serve(rt route) http.Handler {
 	})
 }
 
-func (p *panel) authorize(r *http.Request, need AccountType, c *call) error {
+func (p *panelAPI) authorize(r *http.Request, need AccountType, c *call) error {
 	if need == "" {
 		return nil
 	}
@@ -175,7 +176,7 @@ func (p *panel) authorize(r *http.Request, need AccountType, c *call) error {
 	return nil
 }
 
-func (p *panel) logout(w http.ResponseWriter, r *http.Request, _ *call) error {
+func (p *panelAPI) logout(w http.ResponseWriter, r *http.Request, _ *call) error {
 	p.mu.Lock()
 	delete(p.tokens, bearerToken(r))
 	p.mu.Unlock()
@@ -185,7 +186,7 @@ func (p *panel) logout(w http.ResponseWriter, r *http.Request, _ *call) error {
 
 // readObject reads a bounded body and decodes it, as one JSON object,
 // into v.
-func (p *panel) readObject(w http.ResponseWriter, r *http.Request, v any) error {
+func (p *panelAPI) readObject(w http.ResponseWriter, r *http.Request, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.Limits.MaxBodyBytes))
 	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
 		return &panelError{http.StatusRequestEntityTooLarge, MsgBodyTooLarge}
@@ -200,7 +201,14 @@ func (p *panel) readObject(w http.ResponseWriter, r *http.Request, v any) error 
 // panel's 400 bodies, with wire paths ("list_items[3].name") for the
 // fields of items; the adapter's own failures their status; anything
 // else is logged and answered as an internal error.
-func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (p *panelAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	answerPanelError(p.cfg, w, r, err)
+}
+
+// answerPanelError answers err with the panel API's status and error
+// body: the mapper of every BAS-IP route (the Link channel and the remote
+// access server map their own errors first).
+func answerPanelError(cfg Config, w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		pe      *panelError
 		field   *fieldError
@@ -244,7 +252,7 @@ func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// batch could commit: nothing was written.
 		writeJSON(w, http.StatusServiceUnavailable, errorBody(MsgNotWritten))
 	default:
-		p.cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
+		cfg.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody(MsgInternal))
 	}
 }
@@ -252,7 +260,7 @@ func (p *panel) fail(w http.ResponseWriter, r *http.Request, err error) {
 // batch answers POST .../update {"list_items":[...]} and .../delete
 // {"link_ids":[...]}: it decodes the list at key and answers what the
 // service makes of it.
-func batch[T any](p *panel, key string, apply func(context.Context, []T) ([]access.Result, error)) handlerFunc {
+func batch[T any](p *panelAPI, key string, apply func(context.Context, []T) ([]access.Result, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, _ *call) error {
 		var top map[string]json.RawMessage
 		if err := p.readObject(w, r, &top); err != nil {
@@ -327,7 +335,7 @@ type decideResponse struct {
 // decide answers POST /api/v1/access/decide. An admin's decision is
 // access.Service.Decide and consumes a pass; a manager may only read, so
 // its decision is access.Service.Check, a dry run that consumes nothing.
-func (p *panel) decide(w http.ResponseWriter, r *http.Request, c *call) error {
+func (p *panelAPI) decide(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req decideRequest
 	if err := p.readObject(w, r, &req); err != nil {
 		return err
