@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -24,13 +25,16 @@ func fuzzHandler(f *testing.F) (http.Handler, string) {
 	return h, out.Token
 }
 
-// panelBodyRoutes are the panel routes that take a body.
+// panelBodyRoutes are the panel routes that take a body, as "METHOD
+// path"; the remote access server authenticates panels, not accounts, and
+// has a target of its own.
 func panelBodyRoutes(t testing.TB) []string {
 	cfg, _, _ := newConfig(t, envConfig{})
 	var r []string
 	for _, route := range httpadapter.Routes(cfg) {
-		if method, path, _ := strings.Cut(route, " "); method == "POST" && strings.HasPrefix(path, "/api/v1/") && path != "/api/v1/logout" {
-			r = append(r, path)
+		method, path, _ := strings.Cut(route, " ")
+		if (method == "POST" || method == "DELETE") && strings.HasPrefix(path, "/api/v1/") && path != "/api/v1/logout" && path != "/api/v1/remote/access" {
+			r = append(r, route)
 		}
 	}
 	return r
@@ -50,8 +54,8 @@ func FuzzPanelRoutes(f *testing.F) {
 	h, token := fuzzHandler(f)
 	paths := panelBodyRoutes(f)
 	f.Fuzz(func(t *testing.T, route uint8, body string) {
-		path := paths[int(route)%len(paths)]
-		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		method, path, _ := strings.Cut(paths[int(route)%len(paths)], " ")
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -63,6 +67,43 @@ func FuzzPanelRoutes(f *testing.F) {
 		var out map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || (out["error"] == nil) == (rec.Code != 200) {
 			t.Fatalf("%s: %d %q", path, rec.Code, rec.Body)
+		}
+	})
+}
+
+// FuzzRemoteAccess: any body and lock a panel with the right secret sends
+// to the remote access server is answered 200 with a decision or 400 with
+// an error, always JSON, never a panic.
+func FuzzRemoteAccess(f *testing.F) {
+	f.Add("", `{"identifier_number":"AA:BB:CC:01","identifier_type":"card"}`)
+	f.Add("1", `{"identifier_number":"4711","identifier_type":"input_code"}`)
+	f.Add("2", `{"identifier_number":"5f0c4a52-8f4e-4e55-9d2a-0c5e0ad0b001","identifier_type":"qr"}`)
+	f.Add("3", `{"identifier_number":"x","identifier_type":"face"}`)
+	f.Add("", `{"identifier_number":1}`)
+	f.Add("", `[]`)
+	e := newEnv(f, envConfig{noCheck: true})
+	remoteItems(f, e)
+	_, secret := remotePanel(f, e, "AV04SD-0001")
+	h := e.srv.Config.Handler
+	f.Fuzz(func(t *testing.T, lock, body string) {
+		req := httptest.NewRequest("POST", "/api/v1/remote/access?key="+secret+"&lock="+url.QueryEscape(lock), strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%d %q", rec.Code, rec.Body)
+		}
+		switch rec.Code {
+		case 200:
+			if _, ok := out["handled"].(bool); !ok {
+				t.Fatalf("no handled: %s", rec.Body)
+			}
+		case 400:
+			if out["error"] == nil {
+				t.Fatalf("400 without error: %s", rec.Body)
+			}
+		default:
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	})
 }
