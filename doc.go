@@ -45,12 +45,19 @@
 //     makes the access decision.
 //   - [github.com/lintelhq/lintel/device] is what a 2N device keeps
 //     besides its directory: its description, switches, I/O, access point
-//     blocking and holidays.
+//     blocking, holidays, and 2N's grantaccess decision.
 //   - [github.com/lintelhq/lintel/directory] is the 2N directory: entries
-//     addressed by dotted field paths, a series and a change timestamp for
-//     incremental sync, and the EDIR_* codes.
+//     addressed by dotted field paths, each 2N model's template, a series
+//     and a change timestamp for incremental sync, the EDIR_* codes, and
+//     2N's card matching.
+//   - [github.com/lintelhq/lintel/panel] is the BAS-IP panels a server
+//     knows: their remote access secrets and Link passwords (as hashes),
+//     their heartbeats, and the logs they push, stored once each.
 //   - [github.com/lintelhq/lintel/httpadapter] serves both vendors' HTTP APIs
-//     byte for byte on top of access and directory; it is optional.
+//     byte for byte on top of access, directory, device and panel: 2N
+//     clients, BAS-IP management clients (the Android and the Camdroid path
+//     families), and BAS-IP panels themselves (the remote access server and
+//     the Link channel); it is optional.
 //   - examples/server is the runnable server: go run ./examples/server.
 //
 // Several Services or Directories may share one store, in one process or

@@ -62,7 +62,9 @@ func TestCommandLine(t *testing.T) {
 		{"missing password file", []string{"-memory", "-manager-password-file", empty + ".not"}, 1, "", "-manager-password-file"},
 		{"batch of none", []string{"-memory", "-max-batch", "0"}, 2, "", "-max-batch: 0 is below 1"},
 		{"size", []string{"-memory", "-max-body", "16XB"}, 2, "", "-max-body"},
-		{"model", []string{"-memory", "-dir-model", "vario"}, 2, "", "-dir-model"},
+		{"model", []string{"-memory", "-model", "vario2"}, 2, "", `-model: "vario2" is none of accessunit, audiokit`},
+		{"model twice", []string{"-memory", "-model", "uni", "-dir-model", "verso"}, 2, "", "-model and -dir-model"},
+		{"panel", []string{"-memory", "-panel", "has space"}, 2, "", "-panel"},
 		{"bad certificate", []string{"-memory", "-addr", "127.0.0.1:0", "-tls-cert", empty, "-tls-key", empty}, 1, "", "-tls-cert, -tls-key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

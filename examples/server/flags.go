@@ -34,7 +34,9 @@ type config struct {
 	maxBatch           int
 	dirCapacity        int
 	dirMaxPerRequest   int
-	dirModel           string
+	model              directory.Model
+	panels             []string // serials of -panel
+	remoteFallback     bool
 	maxBody            byteSize
 	maxListItems       int
 	logRetention       int
@@ -99,7 +101,17 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (co
 	fs.IntVar(&c.maxBatch, "max-batch", access.DefaultMaxBatch, "items in one batch of the panel API")
 	fs.IntVar(&c.dirCapacity, "dir-capacity", directory.DefaultCapacity, "entries the 2N directory holds")
 	fs.IntVar(&c.dirMaxPerRequest, "dir-max-per-request", directory.DefaultMaxPerRequest, "entries in one 2N directory request")
-	fs.StringVar(&c.dirModel, "dir-model", "verso", "the 2N `model` whose directory template to serve: verso or accessunit")
+	model := fs.String("model", "verso", "the 2N `model` to be (its firmwarePackage, its directory template): "+strings.Join(directory.Models(), ", "))
+	dirModel := fs.String("dir-model", "", "the older name of -model")
+	fs.Func("panel", "register the BAS-IP panel of this `serial` (repeatable); a new one gets a remote access secret and a Link password, printed once",
+		func(s string) error {
+			if s == "" || len(s) > 64 || strings.ContainsAny(s, " \t\n") {
+				return errors.New("want a serial: 1 to 64 printable characters, no spaces")
+			}
+			c.panels = append(c.panels, s)
+			return nil
+		})
+	fs.BoolVar(&c.remoteFallback, "remote-fallback", false, "the remote access server leaves credentials it does not know to the panel's own list (answers handled:false)")
 	c.maxBody = 16 << 20
 	fs.Var(&c.maxBody, "max-body", "largest request `size`, in bytes or with KiB, MiB or GiB")
 	fs.IntVar(&c.logRetention, "log-retention", journal.DefaultMaxEvents, "events the access log keeps at least (decisions, batches, directory changes, failed logins)")
@@ -162,16 +174,19 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (co
 	if c.maxListItems == 0 {
 		c.maxListItems = max(c.maxBatch, c.dirMaxPerRequest)
 	}
-	if _, ok := dirModels[c.dirModel]; !ok {
-		return c, usagef("-dir-model: %q is neither verso nor accessunit", c.dirModel)
+	name, flagName := *model, "-model"
+	if set["dir-model"] {
+		if set["model"] {
+			return c, usagef("-model and -dir-model (its older name) exclude each other")
+		}
+		name, flagName = *dirModel, "-dir-model"
 	}
+	m, ok := directory.ModelFor(name)
+	if !ok {
+		return c, usagef("%s: %q is none of %s", flagName, name, strings.Join(directory.Models(), ", "))
+	}
+	c.model = m
 	return c, nil
-}
-
-// dirModels are the directory templates -dir-model names.
-var dirModels = map[string]func() directory.Model{
-	"verso":      directory.VersoModel,
-	"accessunit": directory.AccessUnitModel,
 }
 
 // password is an account's password from its flag, its -…-file flag or

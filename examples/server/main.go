@@ -63,6 +63,7 @@ import (
 	"github.com/lintelhq/lintel/face"
 	"github.com/lintelhq/lintel/httpadapter"
 	"github.com/lintelhq/lintel/journal"
+	"github.com/lintelhq/lintel/panel"
 	"github.com/lintelhq/lintel/store"
 	"github.com/lintelhq/lintel/store/file"
 	"github.com/lintelhq/lintel/store/memory"
@@ -172,7 +173,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		return err
 	}
 	dir, err := directory.Open(ctx, st, directory.WithJournal(events), directory.WithLogger(log), directory.WithCapacity(c.dirCapacity),
-		directory.WithMaxPerRequest(c.dirMaxPerRequest), directory.WithModel(dirModels[c.dirModel]()))
+		directory.WithMaxPerRequest(c.dirMaxPerRequest), directory.WithModel(c.model))
 	if err != nil {
 		return err
 	}
@@ -191,12 +192,24 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	}
 
 	info := device.DefaultInfo()
-	info.FirmwarePackage = device.FirmwarePackage(c.dirModel) // the model 2N clients read to choose a template
+	info.FirmwarePackage = device.FirmwarePackage(c.model.Name) // the model 2N clients read to choose a template
 	dev, err := device.Open(ctx, st, device.WithInfo(info), device.WithJournal(events), device.WithLogger(log), device.WithLocation(loc))
 	if err != nil {
 		return err
 	}
-	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Device: dev, Journal: events, Accounts: accounts, Logger: log,
+	panels, err := panel.Open(ctx, st, panel.WithJournal(events), panel.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	newPanels, err := registerPanels(ctx, panels, c.panels)
+	if err != nil {
+		return err
+	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	go sweepPanels(sweepCtx, panels, log)
+	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Device: dev, Journal: events, Panels: panels,
+		RemoteFallback: c.remoteFallback, Accounts: accounts, Logger: log,
 		Limits: httpadapter.Limits{MaxBodyBytes: int64(c.maxBody), MaxListItems: c.maxListItems}})
 	handler = withHealth(st, log, readyTimeout, handler)
 	if m != nil {
@@ -237,6 +250,10 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 		fmt.Fprintln(stdout, "lintel: to replace it later, start once with -admin-password-file FILE; the new password is kept")
 	case existed && c.admin.password == "":
 		fmt.Fprintln(stdout, "lintel: account admin: its password was shown on the first start; to replace a lost one, start once with -admin-password-file FILE")
+	}
+	for _, p := range newPanels {
+		fmt.Fprintf(stdout, "lintel: panel %s: remote access URL %s://%s/api/v1/remote/access?key=%s; Link login %s, password %s (shown once; only hashes are kept)\n",
+			p.serial, scheme, ln.Addr(), p.secret, p.serial, p.password)
 	}
 	if m != nil {
 		fmt.Fprintf(stdout, "lintel: metrics on http://%s/metrics\n", metricsLn.Addr())
@@ -355,5 +372,61 @@ func storeReady(ctx context.Context, st store.Store, timeout time.Duration) erro
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// newPanel is a panel registered at this start, with the secrets it was
+// given (shown once).
+type newPanel struct{ serial, secret, password string }
+
+// registerPanels registers the panels of -panel that the registry does not
+// know yet, each with a new remote access secret and Link password; known
+// panels are left as they are.
+func registerPanels(ctx context.Context, reg *panel.Registry, serials []string) ([]newPanel, error) {
+	var made []newPanel
+	for _, serial := range serials {
+		_, err := reg.Get(ctx, serial)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, panel.ErrNotFound) {
+			return nil, err
+		}
+		p := newPanel{serial: serial}
+		if p.secret, err = panel.NewSecret(); err != nil {
+			return nil, err
+		}
+		if p.password, err = panel.NewSecret(); err != nil {
+			return nil, err
+		}
+		p.password = p.password[:24] // a Link password: at most 72 bytes for bcrypt
+		if err := reg.Put(ctx, serial, ""); err != nil {
+			return nil, fmt.Errorf("-panel %s: %w", serial, err)
+		}
+		if err := reg.SetSecret(ctx, serial, p.secret); err != nil {
+			return nil, err
+		}
+		if err := reg.SetPassword(ctx, serial, p.password); err != nil {
+			return nil, err
+		}
+		made = append(made, p)
+	}
+	return made, nil
+}
+
+// sweepPanels journals panels that went silent (panel.Registry.Sweep),
+// every 10 seconds until ctx is done.
+func sweepPanels(ctx context.Context, reg *panel.Registry, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := reg.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("panel sweep failed", "err", err)
+			}
+		}
 	}
 }

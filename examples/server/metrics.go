@@ -40,6 +40,9 @@ var routes = func() []string {
 		"accesspoint/blocking/status", "accesspoint/blocking/ctrl", "config/holidays"} {
 		r = append(r, "/api/"+f)
 	}
+	r = append(r, "/api/io/ctrl", "/api/accesspoint/grantaccess", // 2N
+		"/api/v1/access/identifier/items/link", "/api/v1/apartment/items/link", "/api/v1/access/timeprofile/items/link", // Camdroid
+		"/api/v1/remote/access", "/api/v0/devices/login", "/api/v0/devices/logs", "/api/v0/devices/pong", "/api/v0/devices/refresh")
 	return append(r, "/api/v1/log/items", "/openapi.json", "/healthz", "/readyz")
 }()
 
@@ -62,9 +65,10 @@ func kindOf(route string) routeKind {
 	switch {
 	case route == "/api/v1/access/decide":
 		return decideRoute
-	case route == "/api/v1/login":
+	case route == "/api/v1/login", route == "/api/v0/devices/login":
 		return panelLogin
-	case strings.HasPrefix(route, "/api/v1/") && (strings.HasSuffix(route, "/update") || strings.HasSuffix(route, "/delete")):
+	case strings.HasPrefix(route, "/api/v1/") && (strings.HasSuffix(route, "/update") || strings.HasSuffix(route, "/delete") ||
+		strings.HasSuffix(route, "/items/link")):
 		return panelBatch
 	case route == "/api/dir/create" || route == "/api/dir/update" || route == "/api/dir/delete":
 		return dirBatch
