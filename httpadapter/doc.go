@@ -40,6 +40,22 @@
 // passwords as it may; 500 "Internal error" for a failing store, whose
 // cause is logged, not sent.
 //
+// The Camdroid/Linux panels' path family serves the same batches at
+// POST|DELETE /api/v1/access/identifier/items/link, /api/v1/apartment/items/link
+// and /api/v1/access/timeprofile/items/link, and their GET pages with the
+// vendor's limit, page_number, filter and order_by (see camdroid.go).
+// Identifiers carry the uid the service gave them.
+//
+// # BAS-IP panels as clients (Config.Panels)
+//
+// POST /api/v1/remote/access?key=SECRET is the remote access server a
+// panel asks before it opens ({"identifier_number","identifier_type"} in,
+// {"handled","access":{"granted","lock_number"}} out; see remote.go), and
+// /api/v0/devices/login|logs|pong|refresh is the Link channel on which a
+// panel logs in with its serial and pushes its log (see link.go). Panels
+// are package panel's: secrets and passwords are stored as hashes, and
+// every answer of the remote access server is journaled.
+//
 // # 2N directory API (/api/dir)
 //
 // template (GET, POST), create (PUT, ?force=0|1), update (PUT), delete
