@@ -242,6 +242,16 @@ func TestCamdroidPagesFilterAndOrder(t *testing.T) {
 		assert.Equal(t, tc.order != "", p.ListOption.Sort.IsSorted)
 	}
 
+	for _, q := range []url.Values{{"link_id": {""}}, {"link_id": {"not-a-uuid"}}, {"link_id": {"00000000-0000-4000-8000-000000000099"}}} {
+		p, status := get(q)
+		assert.Equal(t, 200, status, q.Encode())
+		assert.Empty(t, p.ListItems, q.Encode())
+	}
+	p, _ = get(url.Values{"link_id": {"00000000-0000-4000-8000-000000000008"}})
+	assert.Equal(t, []string{"Sherlock Holmes"}, names(p))
+	p, _ = get(url.Values{"filter": {"link_id eq '00000000-0000-4000-8000-000000000008' and floor gt 10"}})
+	assert.Empty(t, names(p), "the rest of the filter still applies to the one entity")
+
 	for _, q := range []url.Values{
 		{"limit": {"0"}}, {"limit": {"51"}}, {"limit": {"x"}}, {"page_number": {"0"}},
 		{"filter": {"nonsense eq 1"}}, {"filter": {"floor gt 'x'"}}, {"filter": {"(floor gt 1"}}, {"order_by": {"nonsense"}},
