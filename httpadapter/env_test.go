@@ -2,6 +2,7 @@ package httpadapter_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -59,6 +60,7 @@ type envConfig struct {
 	logTo    io.Writer       // default: discard
 	noCheck  bool            // do not check responses against the OpenAPI document
 	fallback bool            // Config.RemoteFallback
+	model    string          // the 2N model (directory template, firmwarePackage); default verso
 }
 
 // env is a running adapter on loopback with an admin and a manager, whose
@@ -112,7 +114,10 @@ func newConfig(t testing.TB, cfg envConfig) (httpadapter.Config, store.Store, *c
 	t.Cleanup(func() { _ = j.Close(context.Background()) })
 	svc, err := access.New(ctx, st, append([]access.Option{access.WithFaceChecker(fakeFaces{}), access.WithJournal(j)}, cfg.access...)...)
 	require.NoError(t, err)
-	d, err := directory.Open(ctx, st, directory.WithSeriesGenerator(func() string { return series }), directory.WithJournal(j))
+	model, ok := directory.ModelFor(cmp.Or(cfg.model, "verso"))
+	require.True(t, ok, cfg.model)
+	d, err := directory.Open(ctx, st, directory.WithSeriesGenerator(func() string { return series }), directory.WithJournal(j),
+		directory.WithModel(model))
 	require.NoError(t, err)
 	// The tests log in often; TestStoreAccounts checks the default cost.
 	accounts, err := httpadapter.NewStoreAccounts(ctx, st, "lintel", httpadapter.WithBcryptCost(bcrypt.MinCost))
@@ -124,7 +129,9 @@ func newConfig(t testing.TB, cfg envConfig) (httpadapter.Config, store.Store, *c
 	if logTo == nil {
 		logTo = io.Discard
 	}
-	dev, err := device.Open(ctx, st, device.WithJournal(j), device.WithClock(c.Now))
+	info := device.DefaultInfo()
+	info.FirmwarePackage = device.FirmwarePackage(model.Name)
+	dev, err := device.Open(ctx, st, device.WithJournal(j), device.WithClock(c.Now), device.WithInfo(info))
 	require.NoError(t, err)
 	panels, err := panel.Open(ctx, st, panel.WithJournal(j), panel.WithClock(c.Now), panel.WithBcryptCost(bcrypt.MinCost))
 	require.NoError(t, err)
