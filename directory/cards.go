@@ -127,39 +127,7 @@ var keyCardLayout = []byte("cards.layout")
 // migrateCards builds the card index from the entries unless the store
 // holds one of the current layout.
 func migrateCards(tx store.Tx, r *registry) error {
-	if v, err := tx.Get(bucketMeta, keyCardLayout); err == nil && string(v) == cardLayout {
-		return nil
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	var old [][]byte
-	err := tx.Scan(bucketCards, nil, func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil })
-	if err != nil {
-		return err
-	}
-	for _, k := range old {
-		if err := tx.Delete(bucketCards, k); err != nil {
-			return err
-		}
-	}
-	var keys [][]byte
-	var rec Entry
-	err = tx.Scan(bucketEntries, nil, func(k, v []byte) error {
-		if err := r.decodeRecord(v, &rec); err != nil {
-			return fmt.Errorf("directory: decoding %s: %w", k, err)
-		}
-		keys = append(keys, r.cardKeys(&rec, string(k))...)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := tx.Put(bucketCards, k, nil); err != nil {
-			return err
-		}
-	}
-	return tx.Put(bucketMeta, keyCardLayout, []byte(cardLayout))
+	return rebuildIndex(tx, r, bucketCards, keyCardLayout, cardLayout, r.cardKeys)
 }
 
 // FindCard returns the uuid (upper case) of the live entry that holds a

@@ -307,18 +307,30 @@ var keyOwnerLayout = []byte("owners.layout")
 // migrateOwners rebuilds the owner index from the entries when it was
 // written by an older layout.
 func migrateOwners(tx store.Tx, r *registry) error {
-	if v, err := tx.Get(bucketMeta, keyOwnerLayout); err == nil && string(v) == ownerLayout {
+	return rebuildIndex(tx, r, bucketOwners, keyOwnerLayout, ownerLayout, func(rec *Entry, _ string) [][]byte {
+		if owner := rec.text("owner"); owner != "" && !rec.deleted {
+			return [][]byte{ownerKey(owner, rec.UUID)}
+		}
+		return nil
+	})
+}
+
+// rebuildIndex writes the index in bucket anew from the entries, with
+// the keys keysOf gives each (with its key in the entries' bucket), unless the meta record layoutKey says the
+// index is of the current layout; then it records that layout.
+func rebuildIndex(tx store.Tx, r *registry, bucket, layoutKey []byte, layout string, keysOf func(rec *Entry, key string) [][]byte) error {
+	if v, err := tx.Get(bucketMeta, layoutKey); err == nil && string(v) == layout {
 		return nil
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	var old [][]byte
-	err := tx.Scan(bucketOwners, nil, func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil })
+	err := tx.Scan(bucket, nil, func(k, _ []byte) error { old = append(old, bytes.Clone(k)); return nil })
 	if err != nil {
 		return err
 	}
 	for _, k := range old {
-		if err := tx.Delete(bucketOwners, k); err != nil {
+		if err := tx.Delete(bucket, k); err != nil {
 			return err
 		}
 	}
@@ -328,20 +340,18 @@ func migrateOwners(tx store.Tx, r *registry) error {
 		if err := r.decodeRecord(v, &rec); err != nil {
 			return fmt.Errorf("directory: decoding %s: %w", k, err)
 		}
-		if owner := rec.text("owner"); owner != "" && !rec.deleted {
-			keys = append(keys, ownerKey(owner, rec.UUID))
-		}
+		keys = append(keys, keysOf(&rec, string(k))...)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		if err := tx.Put(bucketOwners, k, nil); err != nil {
+		if err := tx.Put(bucket, k, nil); err != nil {
 			return err
 		}
 	}
-	return tx.Put(bucketMeta, keyOwnerLayout, []byte(ownerLayout))
+	return tx.Put(bucketMeta, layoutKey, []byte(layout))
 }
 
 // decodeUsers checks a request's size and decodes its entries.

@@ -1,6 +1,7 @@
 package listquery
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -175,7 +176,7 @@ func (n *node) match(r Record) bool {
 	if v.kind == String {
 		c = strings.Compare(v.s, n.val.s)
 	} else {
-		c = compareInt(v.n, n.val.n)
+		c = cmp.Compare(v.n, n.val.n)
 	}
 	switch n.cmp {
 	case cmpEq:

@@ -1,6 +1,7 @@
 package listquery
 
 import (
+	"cmp"
 	"strconv"
 	"time"
 )
@@ -96,32 +97,12 @@ func (v Value) String() string {
 // numerically, false before true.
 func compareValues(a, b Value) int {
 	if a.kind != b.kind {
-		return compareInt(int64(a.kind), int64(b.kind))
+		return cmp.Compare(int64(a.kind), int64(b.kind))
 	}
 	if a.kind == String {
-		return compareString(a.s, b.s)
+		return cmp.Compare(a.s, b.s)
 	}
-	return compareInt(a.n, b.n)
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func compareString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.n, b.n)
 }
 
 // Record is one item of a list, as the filter and the order see it.
