@@ -3,6 +3,7 @@ package httpadapter_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,68 @@ func TestRemoteAccessAuthentication(t *testing.T) {
 	require.NoError(t, reg.Remove(ctx, "AV04SD-0001"))
 	r = e.do("POST", "/api/v1/remote/access?key="+next, body, nil)
 	assert.Equal(t, 401, r.status, "a removed panel is refused at once")
+}
+
+// Every reason access denies for is denied by the remote access server
+// too, and journaled with that reason under the panel's source.
+func TestRemoteAccessEveryReason(t *testing.T) {
+	e := newEnv(t, envConfig{})
+	admin := e.login("admin", adminPassword)
+	_, secret := remotePanel(t, e, "AV04SD-0001")
+	const now = 1795424400 // the env's clock
+	link := func(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
+	card := func(n int, valid string, extra string) string {
+		return fmt.Sprintf(`{"link_id":%q,"identifier_type":"card","identifier_number":"AA:BB:CC:%02d","lock":"first","valid":%s%s}`, link(n), n, valid, extra)
+	}
+	perm := `{"time":{"is_permanent":true},"passes":{"is_permanent":true}}`
+	post := func(path, body string) {
+		t.Helper()
+		r := e.do("POST", path, body, admin)
+		require.Equal(t, 200, r.status, r.body)
+	}
+	post("/api/v1/access/timeprofile/link/update", `{"list_items":[{"link_id":"`+link(90)+`","name":"once, long ago",
+		"time_options":{"is_all_day":false,"date_from":1767254400,"date_to":1767265200},"repeat_options":{"repeat_enable":false}}]}`)
+	post("/api/v1/access/identifiers/link/update", `{"list_items":[`+strings.Join([]string{
+		card(1, perm, ""),
+		card(2, perm, ""), // its user is blocked
+		card(3, fmt.Sprintf(`{"time":{"is_permanent":false,"from":%d,"to":%d},"passes":{"is_permanent":true}}`, now+60, now+3600), ""),
+		card(4, fmt.Sprintf(`{"time":{"is_permanent":false,"from":%d,"to":%d},"passes":{"is_permanent":true}}`, now-3600, now-60), ""),
+		card(5, perm, `,"time_profiles":{"link_ids":["`+link(91)+`"]}`),
+		card(6, perm, `,"time_profiles":{"link_ids":["`+link(90)+`"]}`),
+		card(7, `{"time":{"is_permanent":true},"passes":{"is_permanent":false,"max_passes":1}}`, `,"additional":{"passes_left":0}`),
+		card(8, perm, ""), // its user is removed
+	}, ",")+`]}`)
+	post("/api/v1/access/users/link/update", `{"list_items":[
+		{"link_id":"`+link(80)+`","name":"Blocked","auth_factors":["card"],"is_blocked":true,"identifier_link_ids":["`+link(2)+`"]},
+		{"link_id":"`+link(81)+`","name":"Leaving","auth_factors":["card"],"is_blocked":true,"identifier_link_ids":["`+link(8)+`"]}]}`)
+	post("/api/v1/access/users/link/delete", `{"link_ids":["`+link(81)+`"]}`)
+
+	tests := []struct {
+		number, query, reason string
+	}{
+		{"AA:BB:CC:01", "", "granted"},
+		{"AA:BB:CC:99", "", "unknown_credential"},
+		{"AA:BB:CC:02", "", "user_blocked"},
+		{"AA:BB:CC:03", "", "not_yet_valid"},
+		{"AA:BB:CC:04", "", "expired"},
+		{"AA:BB:CC:05", "", "time_profile_missing"},
+		{"AA:BB:CC:06", "", "outside_time_profile"},
+		{"AA:BB:CC:07", "", "no_passes_left"},
+		{"AA:BB:CC:08", "", "owner_removed"},
+		{"AA:BB:CC:01", "&lock=2", "wrong_lock"},
+	}
+	for _, tc := range tests {
+		r := e.do("POST", "/api/v1/remote/access?key="+secret+tc.query, `{"identifier_number":"`+tc.number+`","identifier_type":"card"}`, nil)
+		require.Equal(t, 200, r.status, r.body)
+		if tc.reason == "granted" {
+			assert.JSONEq(t, `{"handled":true,"access":{"granted":true,"lock_number":1}}`, r.body)
+		} else {
+			assert.JSONEq(t, `{"handled":true,"access":{"granted":false}}`, r.body, tc.reason)
+		}
+		filter := url.QueryEscape("source eq 'remote:AV04SD-0001'")
+		require.Eventually(t, func() bool {
+			r := e.do("GET", "/api/v1/log/items?limit=1&filter="+filter, "", admin)
+			return strings.Contains(r.body, `"reason":"`+tc.reason+`"`) && strings.Contains(r.body, `_by_remote_server_api_call"`)
+		}, 5*time.Second, 5*time.Millisecond, tc.reason)
+	}
 }
