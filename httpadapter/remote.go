@@ -32,8 +32,10 @@ import (
 //
 // The decision is access.Service.Decide's, once per request:
 //   - identifier_type card is a card or, if no card has the number, a key
-//     fob (ukey); input_code is inputCode; qr is qr. Any other type is not
-//     one Lintel decides: {"handled":false}.
+//     fob (ukey), and ukey the other way round; input_code is inputCode; qr
+//     and license_plate are themselves. Any other type (a face, whose
+//     match only the panel's recogniser knows) is not one Lintel decides:
+//     {"handled":false}.
 //   - The lock: the URL's lock parameter (1 or 2) names the door the
 //     panel's reader serves; without it the decision is for the first
 //     lock, or the second if the identifier opens only that one. A grant
@@ -204,10 +206,14 @@ func remoteTypes(t string) []access.IdentifierType {
 	switch strings.ToLower(t) {
 	case "card":
 		return []access.IdentifierType{access.Card, access.UKey}
+	case "ukey":
+		return []access.IdentifierType{access.UKey, access.Card}
 	case "input_code", "inputcode":
 		return []access.IdentifierType{access.InputCode}
 	case "qr":
 		return []access.IdentifierType{access.QR}
+	case "license_plate":
+		return []access.IdentifierType{access.LicensePlate}
 	}
 	return nil
 }

@@ -75,6 +75,8 @@ func TestRemoteAccessDecides(t *testing.T) {
 		{"card of the first lock at the second lock's reader", "&lock=2", "card", "AA:BB:CC:01", denied},
 		{"card of the second lock at the first lock's reader", "&lock=1", "card", "AA:BB:CC:02", denied},
 		{"a key fob read as a card", "", "card", "12345678", granted(1)},
+		{"a key fob", "", "ukey", "12345678", granted(1)},
+		{"a card read as a key fob", "", "ukey", "AA:BB:CC:01", granted(1)},
 		{"input code", "", "input_code", "4711", granted(0)},
 		{"wrong input code", "", "input_code", "4712", denied},
 		{"qr", "", "qr", "5f0c4a52-8f4e-4e55-9d2a-0c5e0ad0b001", granted(1)},
