@@ -205,9 +205,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv func(strin
 	if err != nil {
 		return err
 	}
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	defer stopSweep()
-	go sweepPanels(sweepCtx, panels, log)
+	chores, stopChores := context.WithCancel(ctx)
+	defer stopChores()
+	go housekeeping(chores, log, dev, panels)
 	var handler http.Handler = httpadapter.New(httpadapter.Config{Access: svc, Directory: dir, Device: dev, Journal: events, Panels: panels,
 		RemoteFallback: c.remoteFallback, Accounts: accounts, Logger: log,
 		Limits: httpadapter.Limits{MaxBodyBytes: int64(c.maxBody), MaxListItems: c.maxListItems}})
@@ -414,19 +414,31 @@ func registerPanels(ctx context.Context, reg *panel.Registry, serials []string) 
 	return made, nil
 }
 
-// sweepPanels journals panels that went silent (panel.Registry.Sweep),
-// every 10 seconds until ctx is done.
-func sweepPanels(ctx context.Context, reg *panel.Registry, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Second)
+// housekeeping does, until ctx is done, what happens by itself: every
+// second, switches whose time ran out are journaled as inactive
+// (device.Settle); every 10 seconds, panels that went silent are journaled
+// offline (panel.Registry.Sweep); every 30 seconds, holidays changed by
+// another server on the same store are read (device.Refresh).
+func housekeeping(ctx context.Context, log *slog.Logger, dev *device.Device, panels *panel.Registry) {
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for {
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := reg.Sweep(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("panel sweep failed", "err", err)
+		}
+		chore := func(name string, err error) {
+			if err != nil && ctx.Err() == nil {
+				log.Warn(name+" failed", "err", err)
 			}
+		}
+		chore("switch settling", dev.Settle(ctx))
+		if tick%10 == 0 {
+			chore("panel sweep", panels.Sweep(ctx))
+		}
+		if tick%30 == 0 {
+			chore("holiday refresh", dev.Refresh(ctx))
 		}
 	}
 }
