@@ -159,7 +159,7 @@ func tables(cfg Config, logins *throttle) []table {
 		ts = append(ts, newPanel(cfg, logins).table())
 	}
 	if cfg.Panels != nil {
-		ts = append(ts, newLink(cfg, logins).table())
+		ts = append(ts, newLink(cfg).table())
 		if cfg.Access != nil {
 			ts = append(ts, newRemote(cfg).table())
 		}

@@ -21,9 +21,10 @@ import (
 //
 // Passwords and tokens are the Panels registry's (panel.Registry.Login,
 // Authenticate): a token is valid on every server sharing the store. A
-// wrong password counts against the login throttle as any login does
-// (user "panel:SERIAL"), and is answered 401 {"error":"Wrong login or
-// password"}; a missing or unknown token 401 {"error":"Log In"}.
+// wrong password counts against a login throttle of the channel's own
+// (the Limits' bounds; user "panel:SERIAL"), is journaled by package
+// panel, and is answered 401 {"error":"Wrong login or password"}; a
+// missing or unknown token 401 {"error":"Log In"}.
 //
 // Content-Type is not reliable on this channel, so bodies are decoded by
 // their content, bounded by maxLinkBody: a JSON object, or for the login a
@@ -52,8 +53,10 @@ type link struct {
 	logins *throttle
 }
 
-func newLink(cfg Config, logins *throttle) *link {
-	return &link{cfg: cfg, panels: cfg.Panels, logins: logins}
+// newLink's throttle is its own: package panel journals a panel's failed
+// login itself, with the serial as its source.
+func newLink(cfg Config) *link {
+	return &link{cfg: cfg, panels: cfg.Panels, logins: newThrottle(cfg.Limits, maxThrottleKeys, maxKnownUsers, cfg.Now)}
 }
 
 func (l *link) table() table {

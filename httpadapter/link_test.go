@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -141,6 +142,14 @@ func TestLinkChannelLoginAndHeartbeat(t *testing.T) {
 			assert.JSONEq(t, tc.want, r.body, tc.body)
 		}
 	}
+
+	// Each failed login is journaled once, with the serial tried.
+	admin := e.login("admin", adminPassword)
+	require.Eventually(t, func() bool {
+		r := e.do("GET", "/api/v1/log/items?limit=100&filter="+url.QueryEscape("name eq login_failed"), "", admin)
+		return strings.Contains(r.body, `"total_items":2`) && strings.Contains(r.body, `"source":"`+linkSerial+`"`) &&
+			strings.Contains(r.body, `"source":"NOPE-1"`)
+	}, 5*time.Second, 5*time.Millisecond)
 
 	for _, bad := range []string{`{}`, `{"events":5}`, `{"events":[{"created_at":1,"code":"has space"}]}`, `[1]`, `not json`} {
 		r := e.do("PUT", "/api/v0/devices/logs", bad, auth)
