@@ -13,6 +13,8 @@
 // are Bearer tokens that live Limits.TokenTTL (2 hours) and end with POST
 // /api/v1/logout. They are kept in this process's memory: several servers
 // behind one balancer need sticky sessions (or each client logs in to each).
+// An account keeps at most 64 live tokens; a login beyond ends its oldest
+// (a client that logs in before every call keeps its newest ones).
 //
 // Batches are POST <base>/update {"list_items":[...]} and <base>/delete
 // {"link_ids":[...]} for users (/api/v1/access/users/link), identifiers

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lintelhq/lintel/access"
@@ -52,17 +51,11 @@ type panelAPI struct {
 	svc    *access.Service
 	logins *throttle
 
-	mu     sync.Mutex
-	tokens map[string]session
-}
-
-type session struct {
-	account Account
-	expires time.Time
+	sessions *sessions
 }
 
 func newPanel(cfg Config, logins *throttle) *panelAPI {
-	return &panelAPI{cfg: cfg, svc: cfg.Access, logins: logins, tokens: map[string]session{}}
+	return &panelAPI{cfg: cfg, svc: cfg.Access, logins: logins, sessions: newSessions(cfg.Limits.TokenTTL)}
 }
 
 func (p *panelAPI) table() table {
@@ -116,15 +109,7 @@ func (p *panelAPI) login(w http.ResponseWriter, r *http.Request, _ *call) error 
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw) // never fails (crypto/rand)
 	token := hex.EncodeToString(raw)
-	now := p.cfg.Now()
-	p.mu.Lock()
-	for t, s := range p.tokens { // forget expired sessions while here
-		if now.After(s.expires) {
-			delete(p.tokens, t)
-		}
-	}
-	p.tokens[token] = session{account: acct, expires: now.Add(p.cfg.Limits.TokenTTL)}
-	p.mu.Unlock()
+	p.sessions.add(token, acct, p.cfg.Now())
 	writeJSON(w, http.StatusOK, struct {
 		Token       string      `json:"token"`
 		AccountType AccountType `json:"account_type"`
@@ -162,24 +147,20 @@ func (p *panelAPI) authorize(r *http.Request, need AccountType, c *call) error {
 	if need == "" {
 		return nil
 	}
-	p.mu.Lock()
-	s, found := p.tokens[bearerToken(r)]
-	p.mu.Unlock()
-	if !found || p.cfg.Now().After(s.expires) {
+	acct, found := p.sessions.get(bearerToken(r), p.cfg.Now())
+	if !found {
 		return &panelError{http.StatusUnauthorized, MsgLogIn}
 	}
-	logUser(r, s.account.Username)
-	c.acct = s.account
-	if need == Admin && s.account.Type != Admin {
+	logUser(r, acct.Username)
+	c.acct = acct
+	if need == Admin && acct.Type != Admin {
 		return &panelError{http.StatusForbidden, MsgAdminRequired}
 	}
 	return nil
 }
 
 func (p *panelAPI) logout(w http.ResponseWriter, r *http.Request, _ *call) error {
-	p.mu.Lock()
-	delete(p.tokens, bearerToken(r))
-	p.mu.Unlock()
+	p.sessions.remove(bearerToken(r))
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	return nil
 }
