@@ -170,6 +170,9 @@ func (rm *remote) decide(w http.ResponseWriter, r *http.Request, _ *call) error 
 		if probe, err = rm.svc.Check(ctx, req1); err != nil {
 			return err
 		}
+		if probe.Reason == access.UnknownCredential {
+			req1.Type = types[0] // unknown either way: journaled as the panel named it
+		}
 	}
 	if probe.Reason == access.UnknownCredential && rm.cfg.RemoteFallback {
 		writeJSON(w, http.StatusOK, remoteResponse{Handled: false})
