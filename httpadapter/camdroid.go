@@ -187,10 +187,13 @@ func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) err
 	} else if items, err = il.scan(r.Context(), filter); err != nil {
 		return err
 	}
-	if len(order.Keys) > 0 || order.Desc {
+	switch {
+	case len(order.Keys) > 0:
 		slices.SortStableFunc(items, func(a, b T) int {
 			return order.Compare(record[T]{&a, il.field}, record[T]{&b, il.field})
 		})
+	case order.Desc: // "desc" alone: link_id order, backwards
+		slices.Reverse(items)
 	}
 	total := len(items)
 	start := min((pageNo-1)*limit, total)

@@ -233,6 +233,7 @@ func TestCamdroidPagesFilterAndOrder(t *testing.T) {
 		{"(apartment_name eq 'Sherlock Holmes' or building eq 221) and floor gt 0", "", []string{"Sherlock Holmes", "Flat 21"}},
 		{"building ge 220", "building desc", []string{"Flat 24", "Flat 23", "Flat 22", "Flat 21", "Flat 20"}},
 		{"building ge 220", "floor, building asc", []string{"Flat 20", "Flat 21", "Flat 22", "Flat 23", "Flat 24"}},
+		{"building ge 221", "desc", []string{"Flat 24", "Flat 23", "Flat 22", "Flat 21"}},
 	}
 	for _, tc := range tests {
 		p, status := get(url.Values{"limit": {"50"}, "filter": {tc.filter}, "order_by": {tc.order}})
