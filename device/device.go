@@ -131,21 +131,11 @@ func Open(ctx context.Context, st store.Store, opts ...Option) (*Device, error) 
 	d := &Device{st: st, info: cfg.info, journal: cfg.journal, log: cmp.Or(cfg.log, slog.New(slog.DiscardHandler)),
 		now: cfg.now, loc: cfg.loc, switches: switches}
 	err = st.Update(ctx, func(tx store.Tx) error {
-		for _, b := range allBuckets {
-			if err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+		err := store.PrepareLayout(tx, bucketMeta, keyLayout, layout, allBuckets...)
+		if errors.Is(err, store.ErrNewerLayout) {
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		v, err := store.GetUint64(tx, bucketMeta, keyLayout)
-		switch {
-		case err != nil:
-			return err
-		case v > layout:
-			return fmt.Errorf("%w: layout %d was written by a newer version (this one writes %d)", ErrCorrupt, v, layout)
-		case v < layout:
-			return store.PutUint64(tx, bucketMeta, keyLayout, layout)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("device: preparing the store: %w", err)
