@@ -163,7 +163,10 @@ func (c *decisionCache) add(k numberKeyT, cred *credential) {
 // A decision that may consume a pass reads, checks and consumes in one
 // write transaction, so a change committed before it (a block, a delete)
 // is always seen, and concurrent decisions never grant more passes than
-// there are. Every other decision reads only.
+// there are. On a store that takes a pass in one step (store.Decrementer:
+// PostgreSQL), a warm decision that consumes one is that step alone,
+// guarded by the generation its cached credential was read at. Every
+// other decision reads only.
 //
 // Decoded and compiled credentials are cached per generation of the store
 // (a counter every write of this package increments), so a decision on a
@@ -255,7 +258,21 @@ func maskNumber(t IdentifierType, normalized string) string {
 // answer is the one a transaction would give now. ok is false when the
 // slow path must answer: no counter reader, a cache miss, or a grant that
 // consumes a pass.
+//
+// A grant that consumes a pass skips the read: the decrement is guarded by
+// the cache's generation (see consumeCached), which proves in the same
+// statement what the read would have, so such a decision is one step, one
+// round trip on PostgreSQL. A guard that no longer holds sends the decision
+// on to the read, as a stale cache would.
 func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision, consume bool) (ok bool, cred *credential, err error) {
+	if consume && s.decrementer != nil {
+		c := s.cache.Load()
+		if cred := c.credential(numberKeyT{r.Type, r.Number}); cred != nil && cred.limited && cred.check(r.Lock, r.At) == Granted {
+			if ok, cred, err := s.consumeCached(ctx, d, cred, c.gen, consume); ok || err != nil {
+				return ok, cred, err
+			}
+		}
+	}
 	if s.counters == nil {
 		return false, nil, nil
 	}

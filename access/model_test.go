@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lintelhq/lintel/access"
@@ -711,9 +712,53 @@ func TestOneStepPassesGrantExactly(t *testing.T) {
 	require.Equal(t, 0, *got.Additional.PassesLeft)
 }
 
+// A warm limited-pass grant is one step: the guarded decrement and no
+// read of the generation before it. A change made through another Service
+// fails the guard, and the decision that follows sees the change and
+// takes nothing.
+func TestWarmLimitedGrantIsOneStep(t *testing.T) {
+	ctx := context.Background()
+	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
+	a, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	b, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	limited := card(cardA, "4242")
+	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, 5
+	_, err = a.UpsertIdentifiers(ctx, []access.Identifier{limited})
+	require.NoError(t, err)
+	r := access.Request{Type: access.Card, Number: "4242", Lock: access.FirstDoor, At: morning}
+	_, err = a.Check(ctx, r) // warm the cache
+	require.NoError(t, err)
+
+	reads, calls := st.reads.Load(), st.calls.Load()
+	d, err := a.Decide(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, access.Decision{Allow: true, Reason: access.Granted, IdentifierLinkID: cardA, PassesLeft: 4}, d)
+	assert.Equal(t, reads, st.reads.Load(), "no read of the generation")
+	assert.Equal(t, calls+1, st.calls.Load(), "one guarded decrement")
+
+	expired := limited
+	expired.Valid.Time.IsPermanent, expired.Valid.Time.From, expired.Valid.Time.To = false, morning.Add(-48*time.Hour).Unix(), morning.Add(-time.Hour).Unix()
+	_, err = b.UpsertIdentifiers(ctx, []access.Identifier{expired})
+	require.NoError(t, err)
+	d, err = a.Decide(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, access.Expired, d.Reason, "a's stale cache failed the guard")
+	got, err := b.GetIdentifier(ctx, cardA)
+	require.NoError(t, err)
+	assert.Equal(t, 4, *got.Additional.PassesLeft, "the denied decision took no pass")
+}
+
 type countingDecrementer struct {
 	decrementingStore
 	calls atomic.Int32
+	reads atomic.Int32
+}
+
+func (c *countingDecrementer) ReadCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
+	c.reads.Add(1)
+	return c.decrementingStore.ReadCounter(ctx, bucket, key)
 }
 
 func (c *countingDecrementer) DecrementIf(ctx context.Context, gb, gk []byte, g uint64, b, k []byte) (uint64, error) {
