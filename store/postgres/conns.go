@@ -27,10 +27,15 @@ type parked struct {
 }
 
 // parking holds the connections whose read-only transaction is still open.
+// Its timer is armed when a connection is parked and none was waiting for
+// it, and re-armed by the sweep while some are left, but never reset by a
+// park: a View after View on one connection would otherwise reset it each
+// time, which costs more than the View's own work on the client.
 type parking struct {
 	mu    sync.Mutex
 	conns []parked
-	timer *time.Timer // armed while conns is not empty
+	timer *time.Timer // nil until the first park
+	armed bool        // the timer will fire
 	d     *pgDriver
 }
 
@@ -58,17 +63,22 @@ func (p *parking) park(conn *pgxpool.Conn) {
 		return
 	}
 	p.conns = append(p.conns, parked{conn, time.Now()})
-	if p.timer == nil {
-		p.timer = time.AfterFunc(parkTime, p.sweep)
-	} else if len(p.conns) == 1 {
+	switch {
+	case p.timer == nil:
+		p.timer, p.armed = time.AfterFunc(parkTime, p.sweep), true
+	case !p.armed:
 		p.timer.Reset(parkTime)
+		p.armed = true
 	}
 	p.mu.Unlock()
 }
 
-// sweep rolls back the connections parked for parkTime or longer.
+// sweep rolls back the connections parked for parkTime or longer, and
+// arms the timer for the oldest of the others: a connection is rolled
+// back about parkTime after it was parked, as if each had its own timer.
 func (p *parking) sweep() {
 	p.mu.Lock()
+	p.armed = false
 	cutoff := time.Now().Add(-parkTime)
 	var old []*pgxpool.Conn
 	kept := p.conns[:0]
@@ -83,6 +93,7 @@ func (p *parking) sweep() {
 	p.conns = kept
 	if len(p.conns) > 0 {
 		p.timer.Reset(p.conns[0].since.Sub(cutoff))
+		p.armed = true
 	}
 	p.mu.Unlock()
 	for _, c := range old {

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -252,4 +254,53 @@ func TestDroppedServerErrorAbortsUpdate(t *testing.T) {
 		assert.ErrorIs(t, err, store.ErrNotFound)
 		return nil
 	}))
+}
+
+// A View leaves its read-only transaction open for the next transaction to
+// roll back (see parking), but never for much longer than parkTime: once
+// Views stop, nothing of the store stays idle in a transaction, whether
+// one View ran or a stream of them that kept the connections parked.
+func TestParkedViewsAreRolledBack(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema(t)
+	s := openStore(t, schema)
+	bucket := []byte("b")
+	require.NoError(t, s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateBucketIfNotExists(bucket); err != nil {
+			return err
+		}
+		return tx.Put(bucket, []byte("k"), []byte("v"))
+	}))
+	view := func() {
+		require.NoError(t, s.View(ctx, func(tx store.Tx) error {
+			_, err := tx.Get(bucket, []byte("k"))
+			return err
+		}))
+	}
+	// Backends of this store idle in a transaction: their last statement
+	// names the schema.
+	other, err := pgx.Connect(ctx, databaseURL(t))
+	require.NoError(t, err)
+	defer other.Close(ctx)
+	idle := func() int {
+		var n int
+		require.NoError(t, other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE state = 'idle in transaction' AND query LIKE '%' || $1 || '%'`, schema).Scan(&n))
+		return n
+	}
+	view()
+	require.Eventually(t, func() bool { return idle() == 0 }, 2*time.Second, time.Millisecond)
+
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for deadline := time.Now().Add(30 * time.Millisecond); time.Now().Before(deadline); {
+				view()
+			}
+		}()
+	}
+	wg.Wait()
+	require.Eventually(t, func() bool { return idle() == 0 }, 2*time.Second, time.Millisecond)
 }
