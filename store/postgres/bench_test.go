@@ -89,10 +89,12 @@ func (f *floor) write(b *testing.B, i int) {
 
 // relative runs op in a b.Loop (ns/op and allocations as usual), then
 // compares it with a SELECT 1 round trip in the same run: 3,000 rounds
-// that each time one op and one SELECT 1, alternated so that both see the
-// same load on the machine. It reports the ratio of the medians
-// ("x-select1") and of the means ("x-select1-mean"), and the median SELECT
-// 1 ("select1-ns").
+// that each time one op and one SELECT 1, in turns one first and the other,
+// so that both see the same load on the machine. It reports the ratio of
+// the medians ("x-select1"), the median of the rounds' own ratios
+// ("x-select1-paired", which a machine whose speed drifts during the run
+// disturbs less), the ratio of the means ("x-select1-mean"), and the
+// median SELECT 1 ("select1-ns").
 func (f *floor) relative(b *testing.B, op func(i int)) { f.compare(b, op, false) }
 
 // relativeWrite is relative, reporting "x-write" and "write-ns" too.
@@ -107,16 +109,24 @@ func (f *floor) compare(b *testing.B, op func(i int), writes bool) {
 	}
 	const rounds = 3000
 	ops, rtts, wrs := make([]time.Duration, rounds), make([]time.Duration, rounds), make([]time.Duration, 0, rounds)
-	for r := range rounds {
+	ratios := make([]float64, rounds)
+	timed := func(fn func(int)) time.Duration {
 		start := time.Now()
-		op(i)
-		mid := time.Now()
-		f.select1(b, i)
-		ops[r], rtts[r] = mid.Sub(start), time.Since(mid)
+		fn(i)
+		return time.Since(start)
+	}
+	select1 := func(i int) { f.select1(b, i) }
+	for r := range rounds {
+		// Each goes first in every other round: what one leaves behind
+		// (a busy server, cold caches) weighs on both alike.
+		if r%2 == 0 {
+			ops[r], rtts[r] = timed(op), timed(select1)
+		} else {
+			rtts[r], ops[r] = timed(select1), timed(op)
+		}
+		ratios[r] = float64(ops[r]) / float64(rtts[r])
 		if writes {
-			start := time.Now()
-			f.write(b, i)
-			wrs = append(wrs, time.Since(start))
+			wrs = append(wrs, timed(func(i int) { f.write(b, i) }))
 		}
 		i++
 	}
@@ -132,8 +142,10 @@ func (f *floor) compare(b *testing.B, op func(i int), writes bool) {
 		return float64(sum) / float64(len(d))
 	}
 	meanOps, meanRtts := mean(ops), mean(rtts)
+	slices.Sort(ratios)
 	b.ReportMetric(median(rtts), "select1-ns")
 	b.ReportMetric(median(ops)/median(rtts), "x-select1")
+	b.ReportMetric(ratios[rounds/2], "x-select1-paired")
 	b.ReportMetric(meanOps/meanRtts, "x-select1-mean")
 	if writes {
 		b.ReportMetric(median(wrs), "write-ns")
