@@ -34,7 +34,8 @@ import (
 //     began must be granted, and the newest card whose delete returned
 //     before it began must be unknown: no decision used data older than
 //     the last batch committed before it started;
-//   - a card with limited passes, through access (a View and an Update);
+//   - a card with limited passes, through access (warm: its one guarded
+//     DecrementIf; after a change: a View and an Update);
 //   - a pass taken with DecrementIf, as access would with it (guarded by
 //     the generation its cache holds, re-read with ReadCounter when the
 //     guard has moved).
