@@ -102,6 +102,13 @@ type numberKeyT struct {
 // that is never written, and new ones wait in a small pending map (under
 // mu) until enough have come to freeze a new map with both, a copy whose
 // cost is spread over the entries that made it, as when a slice grows.
+//
+// A number found unknown is cached too, as unknownCredential, so that a
+// card the building does not know (a neighbour's, a bank card) costs a
+// warm decision, not a transaction, each time it is shown. An attacker
+// who shows many numbers must not make the cache grow without bound:
+// at most maxUnknown of them are cached per generation, and none longer
+// than maxUnknownLen bytes.
 type decisionCache struct {
 	gen    uint64
 	frozen atomic.Pointer[map[numberKeyT]*credential]
@@ -109,7 +116,17 @@ type decisionCache struct {
 	mu        sync.Mutex
 	pending   map[numberKeyT]*credential
 	schedules map[string]*timeprofile.Schedule
+	unknowns  int // unknownCredential entries
 }
+
+// unknownCredential is the cache's entry for a number that no identifier
+// of the generation has. It is never returned past the cache's readers.
+var unknownCredential = &credential{}
+
+const (
+	maxUnknown    = 10_000
+	maxUnknownLen = 64
+)
 
 func newDecisionCache(gen uint64) *decisionCache {
 	return &decisionCache{gen: gen, pending: map[numberKeyT]*credential{}, schedules: map[string]*timeprofile.Schedule{}}
@@ -130,10 +147,18 @@ func (c *decisionCache) credential(k numberKeyT) *credential {
 // minFreeze is the fewest pending credentials that make a new frozen map.
 const minFreeze = 64
 
-// add caches cred under k.
+// add caches cred under k; cred is unknownCredential for an unknown
+// number, which is cached only within the bounds of maxUnknown and
+// maxUnknownLen.
 func (c *decisionCache) add(k numberKeyT, cred *credential) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if cred == unknownCredential {
+		if c.unknowns >= maxUnknown || len(k.n) > maxUnknownLen {
+			return
+		}
+		c.unknowns++
+	}
 	c.pending[k] = cred
 	var frozen map[numberKeyT]*credential
 	if m := c.frozen.Load(); m != nil {
@@ -267,7 +292,8 @@ func maskNumber(t IdentifierType, normalized string) string {
 func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision, consume bool) (ok bool, cred *credential, err error) {
 	if consume && s.decrementer != nil {
 		c := s.cache.Load()
-		if cred := c.credential(numberKeyT{r.Type, r.Number}); cred != nil && cred.limited && cred.check(r.Lock, r.At) == Granted {
+		if cred := c.credential(numberKeyT{r.Type, r.Number}); cred != nil && cred != unknownCredential &&
+			cred.limited && cred.check(r.Lock, r.At) == Granted {
 			if ok, cred, err := s.consumeCached(ctx, d, cred, c.gen, consume); ok || err != nil {
 				return ok, cred, err
 			}
@@ -285,8 +311,12 @@ func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision, con
 		return false, nil, nil
 	}
 	cred = c.credential(numberKeyT{r.Type, r.Number})
-	if cred == nil {
+	switch cred {
+	case nil:
 		return false, nil, nil
+	case unknownCredential:
+		d.Reason, d.PassesLeft = UnknownCredential, -1
+		return true, nil, nil
 	}
 	reason := cred.check(r.Lock, r.At)
 	if reason == Granted && cred.limited {
@@ -420,8 +450,8 @@ func (s *Service) newLookup() any {
 }
 
 // credential returns the cached credential for a number, loading it on a
-// miss, or nil for an unknown one (unknown numbers are not cached: they
-// cost one index lookup and no decoding).
+// miss, or nil for an unknown one (cached as unknownCredential, within
+// bounds).
 func (s *Service) credential(tx store.Tx, t IdentifierType, number string) (*credential, error) {
 	gen, err := generation(tx)
 	if err != nil {
@@ -429,12 +459,20 @@ func (s *Service) credential(tx store.Tx, t IdentifierType, number string) (*cre
 	}
 	key := numberKeyT{t, number}
 	c := s.cacheFor(gen)
-	cred := c.credential(key)
-	if cred != nil {
+	switch cred := c.credential(key); cred {
+	case unknownCredential:
+		return nil, nil
+	case nil:
+	default:
 		return cred, nil
 	}
-	if cred, err = s.loadCredential(tx, c, t, number); err != nil || cred == nil {
+	cred, err := s.loadCredential(tx, c, t, number)
+	if err != nil {
 		return nil, err
+	}
+	if cred == nil {
+		c.add(key, unknownCredential)
+		return nil, nil
 	}
 	c.add(key, cred)
 	return cred, nil

@@ -750,10 +750,69 @@ func TestWarmLimitedGrantIsOneStep(t *testing.T) {
 	assert.Equal(t, 4, *got.Additional.PassesLeft, "the denied decision took no pass")
 }
 
+// A number no identifier has is cached as unknown for its generation: shown
+// again, it costs a read of the generation and no transaction, and is
+// answered as the first time. A card added through another Service is
+// granted on its very next showing. Numbers longer than 64 bytes, and
+// those past the 10,000th of a generation, are not cached.
+func TestUnknownNumbersAreCached(t *testing.T) {
+	ctx := context.Background()
+	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
+	a, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	b, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	_, err = b.UpsertIdentifiers(ctx, []access.Identifier{card("00000000-0000-4000-8000-00000000000b", "1000")}) // a generation above zero
+	require.NoError(t, err)
+	unknown := access.Decision{Reason: access.UnknownCredential, PassesLeft: -1}
+	decide := func(number string) (access.Decision, int32) {
+		t.Helper()
+		views := st.views.Load()
+		d, err := a.Decide(ctx, access.Request{Type: access.Card, Number: number, Lock: access.FirstDoor, At: morning})
+		require.NoError(t, err)
+		return d, st.views.Load() - views
+	}
+
+	d, views := decide("4242")
+	assert.Equal(t, unknown, d)
+	assert.Equal(t, int32(1), views, "the first showing looks it up")
+	d, views = decide("4242")
+	assert.Equal(t, unknown, d)
+	assert.Zero(t, views, "the second is answered from the cache")
+
+	_, err = b.UpsertIdentifiers(ctx, []access.Identifier{card(cardA, "4242")})
+	require.NoError(t, err)
+	d, _ = decide("4242")
+	assert.Equal(t, access.Granted, d.Reason, "a card added through b is granted at once")
+
+	long := strings.Repeat("7", 65)
+	for range 2 {
+		d, views = decide(long)
+		assert.Equal(t, unknown, d)
+		assert.Equal(t, int32(1), views, "a long number is not cached")
+	}
+
+	for i := range 10_000 {
+		decide(fmt.Sprintf("9%06d", i)) // fills the generation's unknowns
+	}
+	for range 2 {
+		_, views = decide("8000001")
+		assert.Equal(t, int32(1), views, "past 10,000 unknowns, none is cached")
+	}
+	_, views = decide("9000000")
+	assert.Zero(t, views, "those cached stay")
+}
+
 type countingDecrementer struct {
 	decrementingStore
 	calls atomic.Int32
 	reads atomic.Int32
+	views atomic.Int32
+}
+
+func (c *countingDecrementer) View(ctx context.Context, fn func(store.Tx) error) error {
+	c.views.Add(1)
+	return c.decrementingStore.View(ctx, fn)
 }
 
 func (c *countingDecrementer) ReadCounter(ctx context.Context, bucket, key []byte) (uint64, error) {
