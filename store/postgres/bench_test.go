@@ -156,7 +156,8 @@ func (f *floor) compare(b *testing.B, op func(i int), writes bool) {
 // BenchmarkRoundTrips measures, in one run, a bare pgx SELECT 1 round trip
 // and each operation whose cost the backend keeps to round trips, each
 // reported as a multiple of the SELECT 1 measured just before it
-// ("x-select1"). Targets: ReadCounter, PointRead and a warm Decide at most
+// ("x-select1"). Targets: ReadCounter, PointRead and a warm Decide (of a
+// known card, DecideWarm, or of an unknown one, DecideUnknown) at most
 // 1.5, a limited-pass decision in one statement at most 2.5. DurableWrite,
 // a bare autocommit UPDATE of one row, is the least a decision that takes
 // a pass can cost: the network and the server's WAL flush; such decisions
@@ -284,6 +285,22 @@ func BenchmarkRoundTrips(b *testing.B) {
 		f.relative(b, func(i int) {
 			d, err := svc.Decide(ctx, access.Request{Type: access.Card, Number: numbers[i%1000], Lock: 1, At: morning})
 			if err != nil || !d.Allow {
+				b.Fatal(d, err)
+			}
+		})
+	})
+	b.Run("DecideUnknown", func(b *testing.B) {
+		// A card no identifier has, shown again: the warm path too.
+		_, svc := service(b, 0, "")
+		unknown := make([]string, 1000)
+		for i := range unknown {
+			unknown[i] = fmt.Sprint(1_000_001 + i)
+			_, err := svc.Check(ctx, access.Request{Type: access.Card, Number: unknown[i], Lock: 1, At: morning})
+			require.NoError(b, err)
+		}
+		f.relative(b, func(i int) {
+			d, err := svc.Decide(ctx, access.Request{Type: access.Card, Number: unknown[i%1000], Lock: 1, At: morning})
+			if err != nil || d.Reason != access.UnknownCredential {
 				b.Fatal(d, err)
 			}
 		})
