@@ -102,7 +102,13 @@
 // its row changed by a concurrent transaction waits for it and evaluates its
 // condition again on the newest version of the row. The statement commits
 // like any write (one WAL flush), so a unit taken is not given back by a
-// crash of the database. A count that another transaction changed after
+// crash of the database. Package access takes a pass for a cached
+// credential with this statement alone (its guard proves what a read of
+// the generation would), so such a decision costs one round trip and one
+// flush: about what a bare autocommit UPDATE of one row costs, which
+// BenchmarkRoundTrips reports beside it. The flush is the disk's, not the
+// network's, and no setting that skips it (synchronous_commit=off) is
+// used, since a crash could then give back a pass already granted. A count that another transaction changed after
 // the statement's snapshot makes the statement fail with a retryable
 // error, and store.DB runs it again.
 package postgres
