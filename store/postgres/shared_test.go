@@ -94,6 +94,39 @@ func TestPassesAcrossServers(t *testing.T) {
 	assert.Equal(t, int32(10), granted.Load(), "exactly the passes there were, across both servers")
 }
 
+// A warm decision that takes a pass is one guarded statement, with no read
+// of the generation before it: a change made on the other server since the
+// credential was cached fails the guard, and the decision sees the change
+// and takes nothing.
+func TestLimitedPassSeesTheOtherServerAtOnce(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoServices(t)
+	const id = "91c615e3-1040-4815-8ecb-039a18b756b5"
+	limited := card(id, "4242")
+	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, 10
+	_, err := a.UpsertIdentifiers(ctx, []access.Identifier{limited})
+	require.NoError(t, err)
+	r := access.Request{Type: access.Card, Number: "4242", Lock: 1, At: morning}
+	d, err := a.Decide(ctx, r) // a caches the credential
+	require.NoError(t, err)
+	require.Equal(t, 9, d.PassesLeft)
+	d, err = a.Decide(ctx, r) // the one-statement path
+	require.NoError(t, err)
+	require.Equal(t, access.Decision{Allow: true, Reason: access.Granted, IdentifierLinkID: id, PassesLeft: 8}, d)
+
+	expired := limited
+	expired.Valid.Time.IsPermanent = false
+	expired.Valid.Time.From, expired.Valid.Time.To = morning.Add(-48*time.Hour).Unix(), morning.Add(-time.Hour).Unix()
+	_, err = b.UpsertIdentifiers(ctx, []access.Identifier{expired})
+	require.NoError(t, err)
+	d, err = a.Decide(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, access.Expired, d.Reason, "b's change is in a's very next decision")
+	got, err := b.GetIdentifier(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, 8, *got.Additional.PassesLeft, "the denied decision took no pass")
+}
+
 func TestDirectoryTimestampsAcrossServers(t *testing.T) {
 	ctx := context.Background()
 	schema := newSchema(t)
