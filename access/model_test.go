@@ -682,16 +682,7 @@ func (d *decrementingStore) DecrementIf(ctx context.Context, guardBucket, guardK
 // passes there are.
 func TestOneStepPassesGrantExactly(t *testing.T) {
 	ctx := context.Background()
-	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
-	s, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
-	require.NoError(t, err)
-	limited := card(cardA, "4242")
-	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, 10
-	_, err = s.UpsertIdentifiers(ctx, []access.Identifier{limited})
-	require.NoError(t, err)
-	r := access.Request{Type: access.Card, Number: "4242", Lock: access.FirstDoor, At: morning}
-	_, err = s.Check(ctx, r) // warm the cache
-	require.NoError(t, err)
+	st, s, _, r := warmLimited(t, 10)
 	var granted atomic.Int32
 	var wg sync.WaitGroup
 	for range 100 {
@@ -712,23 +703,32 @@ func TestOneStepPassesGrantExactly(t *testing.T) {
 	require.Equal(t, 0, *got.Additional.PassesLeft)
 }
 
+// warmLimited makes a Service on a counting store with cardA, of the given
+// passes, in its cache, and the request that shows it.
+func warmLimited(t *testing.T, passes int) (*countingDecrementer, *access.Service, access.Identifier, access.Request) {
+	t.Helper()
+	ctx := context.Background()
+	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
+	s, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
+	require.NoError(t, err)
+	limited := card(cardA, "4242")
+	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, passes
+	_, err = s.UpsertIdentifiers(ctx, []access.Identifier{limited})
+	require.NoError(t, err)
+	r := access.Request{Type: access.Card, Number: "4242", Lock: access.FirstDoor, At: morning}
+	_, err = s.Check(ctx, r) // warm the cache
+	require.NoError(t, err)
+	return st, s, limited, r
+}
+
 // A warm limited-pass grant is one step: the guarded decrement and no
 // read of the generation before it. A change made through another Service
 // fails the guard, and the decision that follows sees the change and
 // takes nothing.
 func TestWarmLimitedGrantIsOneStep(t *testing.T) {
 	ctx := context.Background()
-	st := &countingDecrementer{decrementingStore: decrementingStore{memory.New()}}
-	a, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
-	require.NoError(t, err)
+	st, a, limited, r := warmLimited(t, 5)
 	b, err := access.New(ctx, st, access.WithFaceChecker(fakeFaces{}))
-	require.NoError(t, err)
-	limited := card(cardA, "4242")
-	limited.Valid.Passes.IsPermanent, limited.Valid.Passes.MaxPasses = false, 5
-	_, err = a.UpsertIdentifiers(ctx, []access.Identifier{limited})
-	require.NoError(t, err)
-	r := access.Request{Type: access.Card, Number: "4242", Lock: access.FirstDoor, At: morning}
-	_, err = a.Check(ctx, r) // warm the cache
 	require.NoError(t, err)
 
 	reads, calls := st.reads.Load(), st.calls.Load()
