@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -109,14 +108,8 @@ func (l *link) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // body reads a bounded body.
 func (l *link) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLinkBody))
-	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-		return nil, &panelError{http.StatusRequestEntityTooLarge, MsgBodyTooLarge}
-	}
-	if err != nil {
-		return nil, errBadJSON
-	}
-	return bytes.TrimSpace(body), nil
+	body, err := readBody(w, r, maxLinkBody)
+	return bytes.TrimSpace(body), err
 }
 
 func (l *link) login(w http.ResponseWriter, r *http.Request, _ *call) error {

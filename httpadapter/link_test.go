@@ -158,6 +158,9 @@ func TestLinkChannelLoginAndHeartbeat(t *testing.T) {
 	}
 	r := e.do("PUT", "/api/v0/devices/logs", `{"events":[]}`, auth)
 	assert.Equal(t, 200, r.status, "an empty page is nothing to store")
+	r = e.do("PUT", "/api/v0/devices/logs", `{"events":[]}`+strings.Repeat(" ", 2<<20), auth)
+	assert.Equal(t, 413, r.status, "a body over 2 MiB")
+	assert.JSONEq(t, `{"error":"Request body too large"}`, r.body)
 
 	// A new password ends the panel's tokens.
 	require.NoError(t, reg.SetPassword(context.Background(), linkSerial, "panel-password-2"))

@@ -168,14 +168,24 @@ func (p *panelAPI) logout(w http.ResponseWriter, r *http.Request, _ *call) error
 // readObject reads a bounded body and decodes it, as one JSON object,
 // into v.
 func (p *panelAPI) readObject(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.Limits.MaxBodyBytes))
-	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-		return &panelError{http.StatusRequestEntityTooLarge, MsgBodyTooLarge}
-	}
+	body, err := readBody(w, r, p.cfg.Limits.MaxBodyBytes)
 	if err != nil {
-		return errBadJSON // a body cut short is no JSON either
+		return err
 	}
 	return decodeObject(body, v)
+}
+
+// readBody reads a body of at most limit bytes: a longer one is 413
+// MsgBodyTooLarge, one cut short errBadJSON (no JSON either).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+		return nil, &panelError{http.StatusRequestEntityTooLarge, MsgBodyTooLarge}
+	}
+	if err != nil {
+		return nil, errBadJSON
+	}
+	return body, nil
 }
 
 // fail is the panel API's one error mapper: request errors get the
