@@ -281,22 +281,21 @@ func maskNumber(t IdentifierType, normalized string) string {
 // in the cache of that generation: the cache was filled from a state of
 // that generation, and every change a decision reads bumps it, so the
 // answer is the one a transaction would give now. ok is false when the
-// slow path must answer: no counter reader, a cache miss, or a grant that
-// consumes a pass.
+// slow path must answer: no counter reader, a cache miss, a stale cache,
+// or a grant that consumes a pass on a store that cannot take it in one
+// step (store.Decrementer).
 //
 // A grant that consumes a pass skips the read: the decrement is guarded by
 // the cache's generation (see consumeCached), which proves in the same
 // statement what the read would have, so such a decision is one step, one
-// round trip on PostgreSQL. A guard that no longer holds sends the decision
-// on to the read, as a stale cache would.
+// round trip on PostgreSQL. A guard that no longer holds shows the cache
+// stale, and the decision goes to the slow path without the read.
 func (s *Service) decideCached(ctx context.Context, r *Request, d *Decision, consume bool) (ok bool, cred *credential, err error) {
 	if consume && s.decrementer != nil {
 		c := s.cache.Load()
 		if cred := c.credential(numberKeyT{r.Type, r.Number}); cred != nil && cred != unknownCredential &&
 			cred.limited && cred.check(r.Lock, r.At) == Granted {
-			if ok, cred, err := s.consumeCached(ctx, d, cred, c.gen, consume); ok || err != nil {
-				return ok, cred, err
-			}
+			return s.consumeCached(ctx, d, cred, c.gen, consume)
 		}
 	}
 	if s.counters == nil {
