@@ -182,9 +182,7 @@ func (s *Service) commit(ctx context.Context, entity, action string, fn func(sto
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.journal != nil {
-		s.cfg.journal.AfterCommit(events)
-	}
+	s.cfg.journal.AfterCommit(events)
 	return results, nil
 }
 

@@ -75,13 +75,13 @@ func (d *Device) BlockAccessPoint(ctx context.Context, id int, blocked bool) err
 		}
 		ev := journal.Event{Kind: journal.Switch, Time: time.Unix(0, now).UTC(), Source: source, Name: name,
 			Entity: EntityAccessPoint, Lock: id, Granted: blocked}
-		evs, err = d.record(tx, append(evs, ev))
+		evs, err = d.journal.AppendTx(tx, append(evs, ev)...)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	d.afterCommit(evs)
+	d.journal.AfterCommit(evs)
 	d.log.Debug("access point blocking", "id", id, "blocked", blocked)
 	return nil
 }

@@ -165,21 +165,6 @@ func (d *Device) Status() Status {
 	return Status{SystemTime: now.Unix(), UpTime: max(0, int64(now.Sub(d.opened)/time.Second))}
 }
 
-// record writes evs in tx's journal, if there is one; the caller passes
-// the result to afterCommit once the transaction has committed.
-func (d *Device) record(tx store.Tx, evs []journal.Event) ([]journal.Event, error) {
-	if d.journal == nil || len(evs) == 0 {
-		return nil, nil
-	}
-	return d.journal.AppendTx(tx, evs...)
-}
-
-func (d *Device) afterCommit(evs []journal.Event) {
-	if d.journal != nil && len(evs) > 0 {
-		d.journal.AfterCommit(evs)
-	}
-}
-
 // idKey is the key of a switch or access point: its id as 2 bytes,
 // big-endian, so that keys sort by id.
 func idKey(id int) []byte { return []byte{byte(id >> 8), byte(id)} }

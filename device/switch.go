@@ -294,13 +294,13 @@ func (d *Device) control(ctx context.Context, id int, action SwitchAction, timeo
 			return err
 		}
 		var err error
-		evs, err = d.record(tx, evs)
+		evs, err = d.journal.AppendTx(tx, evs...)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	d.afterCommit(evs)
+	d.journal.AfterCommit(evs)
 	d.log.Debug("switch control", "switch", id, "action", action)
 	return nil
 }
@@ -332,13 +332,13 @@ func (d *Device) Settle(ctx context.Context) error {
 		if evs, err = d.settleTx(tx, d.now().UnixNano()); err != nil {
 			return err
 		}
-		evs, err = d.record(tx, evs)
+		evs, err = d.journal.AppendTx(tx, evs...)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	d.afterCommit(evs)
+	d.journal.AfterCommit(evs)
 	return nil
 }
 

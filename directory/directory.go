@@ -400,7 +400,7 @@ func (d *Directory) change(ctx context.Context, action string, inputs []*input, 
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	d.afterCommit(events)
+	d.journal.AfterCommit(events)
 	return res, nil
 }
 
@@ -419,12 +419,6 @@ func (d *Directory) record(ctx context.Context, tx store.Tx, action string, res 
 		ev.Items[i] = journal.Item{LinkID: u.UUID, Outcome: outcome}
 	}
 	return d.journal.AppendTx(tx, ev)
-}
-
-func (d *Directory) afterCommit(events []journal.Event) {
-	if d.journal != nil {
-		d.journal.AfterCommit(events)
-	}
 }
 
 // Unwrap returns the cause, so that errors.Is(err, ErrFull) works.
@@ -590,7 +584,7 @@ func (d *Directory) Delete(ctx context.Context, uuids []string, owner string) (C
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	d.afterCommit(events)
+	d.journal.AfterCommit(events)
 	return res, nil
 }
 

@@ -240,6 +240,6 @@ func (r *Registry) PushLogs(ctx context.Context, serial string, events []LogEven
 	if err != nil {
 		return 0, err
 	}
-	r.afterCommit(written)
+	r.journal.AfterCommit(written)
 	return len(written), nil
 }

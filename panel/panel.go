@@ -538,20 +538,5 @@ func (r *Registry) exists(ctx context.Context, serial string) error {
 	return err
 }
 
-// record writes evs in the journal in tx, if there is a journal; the
-// caller passes the result to afterCommit once tx has committed.
-func (r *Registry) record(tx store.Tx, evs []journal.Event) ([]journal.Event, error) {
-	if r.journal == nil || len(evs) == 0 {
-		return nil, nil
-	}
-	return r.journal.AppendTx(tx, evs...)
-}
-
-func (r *Registry) afterCommit(evs []journal.Event) {
-	if r.journal != nil && len(evs) > 0 {
-		r.journal.AfterCommit(evs)
-	}
-}
-
 // be64 is v as 8 bytes, big-endian.
 func be64(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }

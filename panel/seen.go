@@ -114,7 +114,7 @@ func (r *Registry) Seen(ctx context.Context, serial string) error {
 	if err != nil {
 		return err
 	}
-	r.afterCommit(evs)
+	r.journal.AfterCommit(evs)
 	return nil
 }
 
@@ -153,7 +153,7 @@ func (r *Registry) writeSeen(ctx context.Context, serial string, gen uint64, now
 		if err := store.PutJSON(tx, bucketSeen, []byte(serial), sr); err != nil {
 			return err
 		}
-		evs, err = r.record(tx, evs)
+		evs, err = r.journal.AppendTx(tx, evs...)
 		return err
 	})
 	return evs, err
@@ -238,7 +238,7 @@ func (r *Registry) Sweep(ctx context.Context) error {
 			evs = append(evs, r.statusEvent(serial, NameOffline, last+limit))
 			offline = append(offline, swept{serial, sr.Gen})
 		}
-		evs, err = r.record(tx, evs)
+		evs, err = r.journal.AppendTx(tx, evs...)
 		return err
 	})
 	if err != nil {
@@ -251,7 +251,7 @@ func (r *Registry) Sweep(ctx context.Context) error {
 		}
 	}
 	r.mu.Unlock()
-	r.afterCommit(evs)
+	r.journal.AfterCommit(evs)
 	if len(offline) > 0 {
 		r.log.Debug("panels offline", "count", len(offline))
 	}
