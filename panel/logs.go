@@ -215,7 +215,7 @@ func canonicalInfo(raw json.RawMessage) (string, string) {
 // unmasked. It counts in the key: events that differ only in their info
 // are kept both.
 func (r *Registry) PushLogs(ctx context.Context, serial string, events []LogEvent) (int, error) {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return 0, err
 	}
 	evs, err := prepare(serial, events)

@@ -218,9 +218,10 @@ type record struct {
 	Password string `json:"password,omitempty"` // bcrypt hash of the link channel password
 }
 
-// checkSerial says whether s is a serial: 1 to MaxSerialBytes printable
-// ASCII bytes without space.
-func checkSerial(s string) error {
+// CheckSerial says whether s is a serial: 1 to MaxSerialBytes printable
+// ASCII bytes without space. Otherwise it returns ErrInvalidSerial, with
+// what is wrong.
+func CheckSerial(s string) error {
 	if len(s) == 0 || len(s) > MaxSerialBytes {
 		return fmt.Errorf("%w: %d bytes (1 to %d)", ErrInvalidSerial, len(s), MaxSerialBytes)
 	}
@@ -283,7 +284,7 @@ func bumpGen(tx store.Tx) (uint64, error) {
 
 // Put creates the panel serial with name, or renames it.
 func (r *Registry) Put(ctx context.Context, serial, name string) error {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return err
 	}
 	if err := checkName(name); err != nil {
@@ -306,7 +307,7 @@ func (r *Registry) Put(ctx context.Context, serial, name string) error {
 // stop working on the next call of any Registry on the store. Its events
 // stay in the journal.
 func (r *Registry) Remove(ctx context.Context, serial string) error {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return err
 	}
 	err := r.st.Update(ctx, func(tx store.Tx) error {
@@ -340,7 +341,7 @@ func (r *Registry) Remove(ctx context.Context, serial string) error {
 
 // Get returns the panel serial.
 func (r *Registry) Get(ctx context.Context, serial string) (Panel, error) {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return Panel{}, err
 	}
 	var p Panel

@@ -55,7 +55,7 @@ func checkSecret(s string, minLen, maxLen int) error {
 // microsecond; being unsalted, it also serves as the index from secret to
 // panel.
 func (r *Registry) SetSecret(ctx context.Context, serial, secret string) error {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return err
 	}
 	var h [hashBytes]byte

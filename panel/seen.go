@@ -78,7 +78,7 @@ func (r *Registry) Online(p Panel) bool {
 // the panel's silence passed the offline delay and no Sweep recorded it).
 // An unknown serial is ErrNotFound.
 func (r *Registry) Seen(ctx context.Context, serial string) error {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return err
 	}
 	e, err := r.lookup(ctx, serial)

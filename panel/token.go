@@ -31,7 +31,7 @@ const (
 // Only its bcrypt hash is stored. Setting or removing the password ends
 // the panel's tokens: it must log in again.
 func (r *Registry) SetPassword(ctx context.Context, serial, password string) error {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return err
 	}
 	var hash []byte
@@ -74,7 +74,7 @@ func (r *Registry) SetPassword(ctx context.Context, serial, password string) err
 // the oldest, and drops the expired ones, so a panel that logs in in a loop
 // does not grow the store.
 func (r *Registry) Login(ctx context.Context, serial, password string) (string, error) {
-	if err := checkSerial(serial); err != nil {
+	if err := CheckSerial(serial); err != nil {
 		return "", err
 	}
 	var hash string

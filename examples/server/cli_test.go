@@ -65,6 +65,7 @@ func TestCommandLine(t *testing.T) {
 		{"model", []string{"-memory", "-model", "vario2"}, 2, "", `-model: "vario2" is none of accessunit, audiokit`},
 		{"model twice", []string{"-memory", "-model", "uni", "-dir-model", "verso"}, 2, "", "-model and -dir-model"},
 		{"panel", []string{"-memory", "-panel", "has space"}, 2, "", "-panel"},
+		{"panel with a control byte", []string{"-memory", "-panel", "AV04\rSD"}, 2, "", "panel: invalid serial: byte 0x0d"},
 		{"bad certificate", []string{"-memory", "-addr", "127.0.0.1:0", "-tls-cert", empty, "-tls-key", empty}, 1, "", "-tls-cert, -tls-key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/lintelhq/lintel/access"
 	"github.com/lintelhq/lintel/directory"
 	"github.com/lintelhq/lintel/journal"
+	"github.com/lintelhq/lintel/panel"
 )
 
 // config is what the flags (and the LINTEL_* environment) say.
@@ -105,8 +106,8 @@ func parseFlags(args []string, stdout io.Writer, getenv func(string) string) (co
 	dirModel := fs.String("dir-model", "", "the older name of -model")
 	fs.Func("panel", "register the BAS-IP panel of this `serial` (repeatable); a new one gets a remote access secret and a Link password, printed once",
 		func(s string) error {
-			if s == "" || len(s) > 64 || strings.ContainsAny(s, " \t\n") {
-				return errors.New("want a serial: 1 to 64 printable characters, no spaces")
+			if err := panel.CheckSerial(s); err != nil {
+				return err
 			}
 			c.panels = append(c.panels, s)
 			return nil
