@@ -134,12 +134,13 @@ func migrateCards(tx store.Tx, r *registry) error {
 // card matching card (CardsMatch) in access.card[0] or access.card[1],
 // through an index the directory keeps with every change, so its cost
 // does not grow with the directory. Only the card fields of the model
-// count. No match, or an empty card, is found false with no error. When
+// count. No match, an empty card, or one that is no card id (1 to 32 hex
+// digits, as access.card takes them) is found false with no error. When
 // several entries match, the one whose card matches exactly (same length)
 // is returned if it is the only such one; otherwise FindCard fails closed:
 // found false and ErrAmbiguousCard.
 func (d *Directory) FindCard(ctx context.Context, card string) (uuid string, found bool, err error) {
-	if card == "" {
+	if card == "" || !cardID(card) {
 		return "", false, nil
 	}
 	prefix := store.Key(cardKey(card))

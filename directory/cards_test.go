@@ -80,6 +80,8 @@ func TestFindCard(t *testing.T) {
 		{"555555", "00000000-0000-4000-8000-000000000005", nil},     // one entry, both cards by suffix
 		{"", "", nil},
 		{"FEDCBA", "", nil},
+		{"zz-0A1B2C3D4E", "", nil}, // not a card id, though it ends in one
+		{"0A1B2C3D4E" + strings.Repeat("0", 30), "", nil}, // longer than a card id
 	}
 	for _, tc := range tests {
 		uuid, found, err := d.FindCard(ctx, tc.card)
