@@ -18,9 +18,10 @@ const (
 )
 
 // CredentialCheck says whether user may pass access point ap at an
-// instant by the user's own data (directory.Directory.CheckAccess, with
-// its reason dropped, is one). It must fail closed: false on any doubt.
-type CredentialCheck func(ctx context.Context, user string, ap int, at time.Time) (bool, error)
+// instant by the user's own data (directory.Directory.CheckAccess is one),
+// and, when not, why: a reason left empty is GrantInvalidCredential. It
+// must fail closed: false on any doubt.
+type CredentialCheck func(ctx context.Context, user string, ap int, at time.Time) (granted bool, reason GrantReason, err error)
 
 // Grant is the answer of GrantAccess.
 type Grant struct {
@@ -32,7 +33,7 @@ type Grant struct {
 // whether user may pass access point ap now. An access point that does not
 // exist is GrantInvalidAP; a blocked one GrantAccessBlocked, whoever asks
 // (blocking has no exceptions here); otherwise check decides, and refuses
-// with GrantInvalidCredential. Each answer, granted or not, is journaled
+// with its reason (GrantInvalidCredential when it gives none). Each answer, granted or not, is journaled
 // as a decision (Kind Decision, CredentialType "api", UserLinkID user,
 // Lock ap) with the Source of ctx. Lintel drives no lock: an embedder opens
 // the door on a grant (from the answer, or from the journal's Observer).
@@ -63,12 +64,14 @@ func (d *Device) grant(ctx context.Context, ap int, user string, now time.Time, 
 	if st.AccessPoints[0].Blocked {
 		return Grant{Reason: GrantAccessBlocked}, nil
 	}
-	ok, err := check(ctx, user, ap, now)
-	if err != nil {
+	ok, reason, err := check(ctx, user, ap, now)
+	switch {
+	case err != nil:
 		return Grant{}, err
+	case ok:
+		return Grant{Granted: true}, nil
+	case reason == "":
+		reason = GrantInvalidCredential
 	}
-	if !ok {
-		return Grant{Reason: GrantInvalidCredential}, nil
-	}
-	return Grant{Granted: true}, nil
+	return Grant{Reason: reason}, nil
 }

@@ -23,12 +23,12 @@ func TestGrantAccess(t *testing.T) {
 	require.NoError(t, d.BlockAccessPoint(ctx, device.AccessPointExit, true))
 	errStore := errors.New("store down")
 	var asked []int
-	check := func(ok bool, err error) device.CredentialCheck {
-		return func(_ context.Context, user string, ap int, at time.Time) (bool, error) {
+	check := func(ok bool, reason device.GrantReason, err error) device.CredentialCheck {
+		return func(_ context.Context, user string, ap int, at time.Time) (bool, device.GrantReason, error) {
 			assert.Equal(t, alice, user)
 			assert.Equal(t, start, at)
 			asked = append(asked, ap)
-			return ok, err
+			return ok, reason, err
 		}
 	}
 	tests := []struct {
@@ -38,12 +38,14 @@ func TestGrantAccess(t *testing.T) {
 		want  device.Grant
 		err   error
 	}{
-		{"granted", device.AccessPointEntry, check(true, nil), device.Grant{Granted: true}, nil},
-		{"invalid credential", device.AccessPointEntry, check(false, nil), device.Grant{Reason: device.GrantInvalidCredential}, nil},
-		{"blocked before the user is asked", device.AccessPointExit, check(true, nil), device.Grant{Reason: device.GrantAccessBlocked}, nil},
-		{"no such access point", 2, check(true, nil), device.Grant{Reason: device.GrantInvalidAP}, nil},
-		{"negative access point", -1, check(true, nil), device.Grant{Reason: device.GrantInvalidAP}, nil},
-		{"an error never grants", device.AccessPointEntry, check(true, errStore), device.Grant{}, errStore},
+		{"granted", device.AccessPointEntry, check(true, "", nil), device.Grant{Granted: true}, nil},
+		{"invalid credential", device.AccessPointEntry, check(false, device.GrantInvalidCredential, nil), device.Grant{Reason: device.GrantInvalidCredential}, nil},
+		{"refused without a reason", device.AccessPointEntry, check(false, "", nil), device.Grant{Reason: device.GrantInvalidCredential}, nil},
+		{"the check's own reason", device.AccessPointEntry, check(false, device.GrantInvalidAP, nil), device.Grant{Reason: device.GrantInvalidAP}, nil},
+		{"blocked before the user is asked", device.AccessPointExit, check(true, "", nil), device.Grant{Reason: device.GrantAccessBlocked}, nil},
+		{"no such access point", 2, check(true, "", nil), device.Grant{Reason: device.GrantInvalidAP}, nil},
+		{"negative access point", -1, check(true, "", nil), device.Grant{Reason: device.GrantInvalidAP}, nil},
+		{"an error never grants", device.AccessPointEntry, check(true, "", errStore), device.Grant{}, errStore},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -51,7 +53,7 @@ func TestGrantAccess(t *testing.T) {
 			g, err := d.GrantAccess(journal.WithSource(ctx, "admin"), tc.ap, alice, tc.check)
 			require.ErrorIs(t, err, tc.err)
 			assert.Equal(t, tc.want, g)
-			if tc.want.Reason == device.GrantAccessBlocked || tc.want.Reason == device.GrantInvalidAP {
+			if tc.ap != device.AccessPointEntry { // blocked, or no such access point
 				assert.Empty(t, asked, "the user's data is not asked")
 			}
 		})
@@ -65,13 +67,14 @@ func TestGrantAccess(t *testing.T) {
 			decisions = append(decisions, ev)
 		}
 	}
-	require.Len(t, decisions, 5, "every answer but the error is journaled")
+	require.Len(t, decisions, 7, "every answer but the error is journaled")
 	assert.True(t, decisions[0].Granted)
 	assert.Equal(t, "admin", decisions[0].Source)
 	assert.Equal(t, alice, decisions[0].UserLinkID)
 	assert.Equal(t, "api", decisions[0].CredentialType)
-	assert.Equal(t, "accessBlocked", decisions[2].Reason)
-	assert.Equal(t, device.AccessPointExit, decisions[2].Lock)
+	assert.Equal(t, "invalidAp", decisions[3].Reason)
+	assert.Equal(t, "accessBlocked", decisions[4].Reason)
+	assert.Equal(t, device.AccessPointExit, decisions[4].Lock)
 }
 
 func TestControlPort(t *testing.T) {

@@ -189,12 +189,12 @@ func (s *dir) grantAccess(w http.ResponseWriter, r *http.Request, c *call) error
 	if user == "" {
 		return missingParam("user")
 	}
-	g, err := s.dev.GrantAccess(r.Context(), id, user, func(ctx context.Context, user string, ap int, at time.Time) (bool, error) {
+	g, err := s.dev.GrantAccess(r.Context(), id, user, func(ctx context.Context, user string, ap int, at time.Time) (bool, device.GrantReason, error) {
 		if s.d == nil {
-			return false, nil
+			return false, device.GrantInvalidCredential, nil
 		}
-		ok, _, err := s.d.CheckAccess(ctx, user, ap, at)
-		return ok, err
+		ok, reason, err := s.d.CheckAccess(ctx, user, ap, at)
+		return ok, device.GrantReason(reason), err // the directory's reasons are spelled as 2N's
 	})
 	return s.answerWith(w, g, err)
 }

@@ -106,3 +106,15 @@ func TestIOCtrl(t *testing.T) {
 		assert.Contains(t, e.do("GET", tc.path, "", admin).body, tc.want, tc.path)
 	}
 }
+
+// A model whose directory has no access points (uni) refuses with the
+// directory's reason, invalidAp, though the device has the access point.
+func TestGrantAccessOnAModelWithoutAccessPoints(t *testing.T) {
+	e := newEnv(t, envConfig{model: "uni"})
+	admin := basic("admin", adminPassword)
+	const user = "00000000-0000-4000-8000-0000000000b1"
+	r := e.do("PUT", "/api/dir/create", `{"users":[{"uuid":"`+user+`","name":"U"}]}`, admin)
+	require.NotContains(t, r.body, "errors", r.body)
+	r = e.do("GET", "/api/accesspoint/grantaccess?id=0&user="+user, "", admin)
+	assert.JSONEq(t, `{"success":true,"result":{"accessGranted":false,"reason":"invalidAp"}}`, r.body)
+}
