@@ -58,12 +58,26 @@ func (p *panelAPI) camdroidRoutes() []route {
 			route{http.MethodGet, path, Manager, get})
 	}
 	add("/api/v1/access/identifier/items/link", batch(p, "list_items", svc.UpsertIdentifiers), batch(p, "link_ids", svc.DeleteIdentifiers),
-		itemsLink[access.Identifier]{svc.ListIdentifiers, svc.GetIdentifier, identifierFields, identifierField}.page)
+		itemsLink[access.Identifier]{svc.ListIdentifiers, identifierAsListed(svc), identifierFields, identifierField}.page)
 	add("/api/v1/apartment/items/link", batch(p, "list_items", svc.UpsertApartments), batch(p, "link_ids", svc.DeleteApartments),
 		itemsLink[access.Apartment]{svc.ListApartments, svc.GetApartment, apartmentFields, apartmentField}.page)
 	add("/api/v1/access/timeprofile/items/link", batch(p, "list_items", svc.UpsertTimeProfiles), batch(p, "link_ids", svc.DeleteTimeProfiles),
 		itemsLink[access.TimeProfile]{svc.ListTimeProfiles, svc.GetTimeProfile, timeProfileFields, timeProfileField}.page)
 	return rs
+}
+
+// identifierAsListed is GetIdentifier in the shape of ListIdentifiers (no
+// face photo, no passes_left), so that a page shows an identifier alike
+// whether link_id found it or the scan did.
+func identifierAsListed(svc *access.Service) func(context.Context, string) (access.Identifier, error) {
+	return func(ctx context.Context, linkID string) (access.Identifier, error) {
+		id, err := svc.GetIdentifier(ctx, linkID)
+		if id.Type == access.FaceID {
+			id.Number = ""
+		}
+		id.Additional.PassesLeft = nil
+		return id, err
+	}
 }
 
 var (

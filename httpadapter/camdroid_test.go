@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lintelhq/lintel/access"
 )
 
 // camdroidClient performs, request for request, what the one public
@@ -259,5 +261,36 @@ func TestCamdroidPagesFilterAndOrder(t *testing.T) {
 	} {
 		_, status := get(q)
 		assert.Equal(t, 400, status, q.Encode())
+	}
+}
+
+// An identifier reads alike whether link_id finds it or the scan does:
+// without its face photo and passes_left, as the list has it.
+func TestCamdroidLinkIDAndScanAgree(t *testing.T) {
+	e := newEnv(t, envConfig{access: []access.Option{access.WithCapabilities(access.Capabilities{FaceID: true})}})
+	admin := e.login("admin", adminPassword)
+	const face, limited = "00000000-0000-4000-8000-0000000000f1", "00000000-0000-4000-8000-0000000000f2"
+	for _, body := range []string{
+		identifier(face, "face_id", "face", ""),
+		identifier(limited, "card", "4242", `{"time":{"is_permanent":true},"passes":{"is_permanent":false,"max_passes":3}}`),
+	} {
+		r := e.do("POST", "/api/v1/access/identifier/items/link", body, admin)
+		require.Contains(t, r.body, `"success":true`, r.body)
+	}
+	item := func(query string) string {
+		r := e.do("GET", "/api/v1/access/identifier/items/link?"+query, "", admin)
+		require.Equal(t, 200, r.status, r.body)
+		var page struct {
+			ListItems []json.RawMessage `json:"list_items"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.body), &page))
+		require.Len(t, page.ListItems, 1, r.body)
+		return string(page.ListItems[0])
+	}
+	for _, id := range []string{face, limited} {
+		byLinkID := item("link_id=" + id)
+		scanned := item("filter=" + url.QueryEscape("link_id eq '"+id+"' or link_id eq 'none'"))
+		assert.JSONEq(t, scanned, byLinkID, id)
+		assert.NotContains(t, byLinkID, "passes_left", id)
 	}
 }
