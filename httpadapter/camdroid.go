@@ -151,7 +151,7 @@ type record[T any] struct {
 	field func(*T, string) (listquery.Value, bool)
 }
 
-func (r record[T]) Field(name string) (listquery.Value, bool) { return r.field(r.v, name) }
+func (r *record[T]) Field(name string) (listquery.Value, bool) { return r.field(r.v, name) }
 
 // page answers GET .../items/link.
 func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) error {
@@ -195,7 +195,7 @@ func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) err
 		case errors.Is(err, access.ErrNotFound):
 		case err != nil:
 			return err
-		case filter.Match(record[T]{&v, il.field}):
+		case filter.Match(&record[T]{&v, il.field}):
 			items = append(items, v)
 		}
 	} else if items, err = il.scan(r.Context(), filter); err != nil {
@@ -203,9 +203,7 @@ func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) err
 	}
 	switch {
 	case len(order.Keys) > 0:
-		slices.SortStableFunc(items, func(a, b T) int {
-			return order.Compare(record[T]{&a, il.field}, record[T]{&b, il.field})
-		})
+		items = il.sorted(items, order)
 	case order.Desc: // "desc" alone: link_id order, backwards
 		slices.Reverse(items)
 	}
@@ -233,6 +231,23 @@ func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) err
 	return nil
 }
 
+// sorted returns items in order, stably. It sorts pointers to records made
+// once, so that a comparison neither copies an entity nor allocates.
+func (il itemsLink[T]) sorted(items []T, order listquery.Order) []T {
+	recs := make([]record[T], len(items))
+	byOrder := make([]*record[T], len(items))
+	for i := range items {
+		recs[i] = record[T]{&items[i], il.field}
+		byOrder[i] = &recs[i]
+	}
+	slices.SortStableFunc(byOrder, func(a, b *record[T]) int { return order.Compare(a, b) })
+	out := make([]T, len(items))
+	for i, r := range byOrder {
+		out[i] = *r.v
+	}
+	return out
+}
+
 // scan reads the entities that match filter, in link_id order, at most
 // maxPageScan.
 func (il itemsLink[T]) scan(ctx context.Context, filter *listquery.Filter) ([]T, error) {
@@ -243,8 +258,9 @@ func (il itemsLink[T]) scan(ctx context.Context, filter *listquery.Filter) ([]T,
 		if err != nil {
 			return nil, err
 		}
+		rec := &record[T]{field: il.field}
 		for i := range batch {
-			if filter.Match(record[T]{&batch[i], il.field}) {
+			if rec.v = &batch[i]; filter.Match(rec) {
 				items = append(items, batch[i])
 			}
 		}
