@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -405,10 +406,14 @@ func (rec record) panel(serial string) Panel {
 	return Panel{Serial: serial, Name: rec.Name, HasSecret: rec.Secret != "", HasPassword: rec.Password != ""}
 }
 
-func decodeRecord(k, v []byte) (record, error) {
-	var rec record
-	if err := jsonUnmarshal(v, &rec); err != nil {
-		return rec, fmt.Errorf("%w: panel %q: %w", ErrCorrupt, k, err)
+func decodeRecord(k, v []byte) (record, error) { return decodeJSON[record]("panel", k, v) }
+
+// decodeJSON decodes the record v stored under k; what names its kind in
+// the ErrCorrupt of a value that does not decode.
+func decodeJSON[T any](what string, k, v []byte) (T, error) {
+	var rec T
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return rec, fmt.Errorf("%w: %s %q: %w", ErrCorrupt, what, k, err)
 	}
 	return rec, nil
 }

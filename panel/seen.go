@@ -2,9 +2,7 @@ package panel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/lintelhq/lintel/journal"
@@ -33,15 +31,7 @@ type seenState struct {
 	online  bool   // the store says online, as far as this Registry knows
 }
 
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-func decodeSeen(k, v []byte) (seenRecord, error) {
-	var sr seenRecord
-	if err := jsonUnmarshal(v, &sr); err != nil {
-		return sr, fmt.Errorf("%w: last seen of %q: %w", ErrCorrupt, k, err)
-	}
-	return sr, nil
-}
+func decodeSeen(k, v []byte) (seenRecord, error) { return decodeJSON[seenRecord]("last seen of", k, v) }
 
 func getSeen(tx store.Tx, serial string) (seenRecord, error) {
 	v, err := tx.Get(bucketSeen, []byte(serial))
@@ -187,12 +177,6 @@ func (r *Registry) statusEvent(serial, name string, at int64) journal.Event {
 // offline once, until it comes online again.
 func (r *Registry) Sweep(ctx context.Context) error {
 	now := r.now().UnixNano()
-	mem := make(map[string]seenState)
-	r.mu.Lock()
-	for serial, s := range r.seen {
-		mem[serial] = *s
-	}
-	r.mu.Unlock()
 	var due []string
 	err := r.st.View(ctx, func(tx store.Tx) error {
 		due = due[:0]
@@ -201,11 +185,7 @@ func (r *Registry) Sweep(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			s := mem[string(k)]
-			if s.gen != sr.Gen {
-				s.last = 0
-			}
-			if last, limit := r.silence(sr.Last, s.last); sr.Online && now-last > limit {
+			if last, limit := r.silence(sr.Last, r.memoryLast(string(k), sr.Gen)); sr.Online && now-last > limit {
 				due = append(due, string(k))
 			}
 			return nil
