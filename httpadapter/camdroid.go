@@ -182,7 +182,7 @@ func (il itemsLink[T]) page(w http.ResponseWriter, r *http.Request, _ *call) err
 	names := slices.Sorted(maps.Keys(il.fields))
 	order, err := listquery.ParseOrder(q.Get("order_by"), names)
 	if err != nil {
-		return &panelError{http.StatusBadRequest, "Wrong order_by"}
+		return &panelError{http.StatusBadRequest, MsgWrongOrderBy}
 	}
 	linkID, one := q.Get("link_id"), q.Has("link_id")
 	if !one {

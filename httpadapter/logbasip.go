@@ -25,8 +25,12 @@ import (
 // {"current_page","items_on_page","total_items","total_pages"}}}; the shape is
 // ours where BAS-IP's documents are silent.
 
-// MsgWrongFilter answers a log filter that does not parse.
-const MsgWrongFilter Message = "Wrong filter"
+// MsgWrongFilter and MsgWrongOrderBy answer a list's filter or order_by
+// that does not parse.
+const (
+	MsgWrongFilter  Message = "Wrong filter"
+	MsgWrongOrderBy Message = "Wrong order_by"
+)
 
 // maxLogScan bounds the events one log request reads: the journal keeps
 // 10,000 by default, and a larger one is paged by from/to.
@@ -84,7 +88,7 @@ func (p *panelAPI) logItems(w http.ResponseWriter, r *http.Request, _ *call) err
 	}
 	order := q.Get("order_by")
 	if order != "" && order != "asc" && order != "desc" {
-		return &panelError{http.StatusBadRequest, "Wrong order_by"}
+		return &panelError{http.StatusBadRequest, MsgWrongOrderBy}
 	}
 	filter, err := listquery.ParseFilter(q.Get("filter"), logFields)
 	if err != nil {

@@ -29,6 +29,8 @@ func TestMessageSpellings(t *testing.T) {
 		httpadapter.MsgNotFound:           "Not found",
 		httpadapter.MsgMethodNotAllowed:   "Method not allowed",
 		httpadapter.MsgInternal:           "Internal error",
+		httpadapter.MsgWrongFilter:        "Wrong filter",
+		httpadapter.MsgWrongOrderBy:       "Wrong order_by",
 	} {
 		assert.Equal(t, want, string(msg))
 	}

@@ -1,6 +1,7 @@
 // Package listquery parses and evaluates the list-query parameters of the
-// BAS-IP panel API: filter and order_by, as GET list routes such as
-// /api/v1/access/identifier/items/link and /api/v1/log/items take them.
+// BAS-IP panel API: filter and order_by, as the GET list routes such as
+// /api/v1/access/identifier/items/link take them, and the filter of
+// /api/v1/log/items (whose order_by is only asc or desc by time).
 //
 // # filter
 //
